@@ -1,0 +1,21 @@
+// The seam through which the ingest (and the worker, for follow-up and retry jobs) puts jobs on
+// the queue. KafkaJobPublisher implements it; tests use FakeJobPublisher.
+#pragma once
+
+#include "common/error.h"
+#include "common/job.h"
+
+namespace upfleet {
+
+class JobPublisher {
+ public:
+  virtual ~JobPublisher() = default;
+
+  // Publishes `job` (message key = job.key) and blocks until the broker acknowledged it
+  // (acks=all) or the publisher's delivery timeout passed. Errors: retryable
+  // kUnavailable/kTimeout when the broker did not confirm. Handlers are idempotent, so
+  // publishing the same job again is always safe. Thread-safe.
+  virtual Status publish(const Job& job) = 0;
+};
+
+}  // namespace upfleet

@@ -1,0 +1,45 @@
+// The seam through which workers receive jobs. KafkaJobSource implements it on a consumer
+// group; tests use FakeJobSource.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/error.h"
+
+namespace upfleet {
+
+struct JobMessage {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = 0;
+  std::string key;
+  std::string value;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+class JobSource {
+ public:
+  virtual ~JobSource() = default;
+
+  // The next message, or nullopt when none arrived within `timeout`. Must be called often
+  // (it also serves rebalances and keeps the group membership alive). Errors are transient
+  // consumer problems worth logging; polling again is the remedy. Not thread-safe.
+  virtual Result<std::optional<JobMessage>> poll(std::chrono::milliseconds timeout) = 0;
+
+  // Records that every message of (topic, partition) below `next_offset` is finished and
+  // commits that synchronously. Retryable errors when the commit did not go through.
+  virtual Status commit(const std::string& topic, int32_t partition, int64_t next_offset) = 0;
+
+  // Partitions currently assigned to this consumer.
+  virtual std::vector<int32_t> assigned_partitions() const = 0;
+
+  // Commits nothing more and leaves the group (a rebalance hands the partitions on).
+  virtual void close() = 0;
+};
+
+}  // namespace upfleet

@@ -1,0 +1,119 @@
+#include "common/kafka/kafka_job_source.h"
+
+#include "common/log.h"
+
+namespace upfleet::kafka {
+
+Result<std::unique_ptr<KafkaJobSource>> KafkaJobSource::create(const KafkaSettings& settings,
+                                                               KafkaJobSourceOptions options) {
+  auto conf = make_conf(
+      settings, {{"group.id", options.group_id},
+                 {"enable.auto.commit", "false"},
+                 {"enable.auto.offset.store", "false"},
+                 {"auto.offset.reset", "earliest"},
+                 {"partition.assignment.strategy", "cooperative-sticky"},
+                 {"max.poll.interval.ms", std::to_string(options.max_poll_interval.count())},
+                 {"session.timeout.ms", std::to_string(options.session_timeout.count())}});
+  if (!conf) return fail(conf.error());
+  std::unique_ptr<KafkaJobSource> source(new KafkaJobSource());
+  source->options_ = std::move(options);
+  rd_kafka_conf_set_opaque(conf->get(), source.get());
+  rd_kafka_conf_set_rebalance_cb(conf->get(), &KafkaJobSource::on_rebalance);
+  char errstr[512];
+  rd_kafka_t* raw = rd_kafka_new(RD_KAFKA_CONSUMER, conf->get(), errstr, sizeof errstr);
+  if (raw == nullptr) return fail(Error::invalid(std::string("kafka consumer: ") + errstr));
+  (void)conf->release();  // owned by the handle now
+  source->handle_.reset(raw);
+  rd_kafka_poll_set_consumer(raw);
+  PartitionListHandle topics(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(topics.get(), source->options_.topic.c_str(),
+                                    RD_KAFKA_PARTITION_UA);
+  if (auto err = rd_kafka_subscribe(raw, topics.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return fail(kafka_error(err, "subscribing to " + source->options_.topic));
+  }
+  return source;
+}
+
+KafkaJobSource::~KafkaJobSource() { close(); }
+
+void KafkaJobSource::on_rebalance(rd_kafka_t* handle, rd_kafka_resp_err_t err,
+                                  rd_kafka_topic_partition_list_t* partitions, void* opaque) {
+  auto* self = static_cast<KafkaJobSource*>(opaque);
+  self->rebalances_ += 1;
+  const bool cooperative = std::string_view(rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE";
+  std::lock_guard lock(self->mutex_);
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    for (int i = 0; i < partitions->cnt; ++i) self->assigned_.insert(partitions->elems[i].partition);
+    if (cooperative) {
+      KafkaErrorHandle error(rd_kafka_incremental_assign(handle, partitions));
+      if (error) log::error("incremental assign failed", {{"error", rd_kafka_error_string(error.get())}});
+    } else {
+      rd_kafka_assign(handle, partitions);
+    }
+  } else {
+    for (int i = 0; i < partitions->cnt; ++i) self->assigned_.erase(partitions->elems[i].partition);
+    if (cooperative) {
+      KafkaErrorHandle error(rd_kafka_incremental_unassign(handle, partitions));
+      if (error) log::error("incremental unassign failed", {{"error", rd_kafka_error_string(error.get())}});
+    } else {
+      rd_kafka_assign(handle, nullptr);
+    }
+  }
+  log::info(err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS ? "partitions assigned" : "partitions revoked",
+            {{"count", partitions->cnt}, {"now_assigned", self->assigned_.size()}});
+}
+
+Result<std::optional<JobMessage>> KafkaJobSource::poll(std::chrono::milliseconds timeout) {
+  MessageHandle message(rd_kafka_consumer_poll(handle_.get(), static_cast<int>(timeout.count())));
+  if (!message) return std::optional<JobMessage>();
+  if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return std::optional<JobMessage>();
+  if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return fail(kafka_error(message->err, std::string("consuming: ") +
+                                              rd_kafka_message_errstr(message.get())));
+  }
+  JobMessage job;
+  job.topic = rd_kafka_topic_name(message->rkt);
+  job.partition = message->partition;
+  job.offset = message->offset;
+  if (message->key != nullptr) job.key.assign(static_cast<const char*>(message->key), message->key_len);
+  if (message->payload != nullptr) {
+    job.value.assign(static_cast<const char*>(message->payload), message->len);
+  }
+  rd_kafka_headers_t* headers = nullptr;
+  if (rd_kafka_message_headers(message.get(), &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const char* name = nullptr;
+    const void* value = nullptr;
+    size_t size = 0;
+    for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) ==
+                       RD_KAFKA_RESP_ERR_NO_ERROR;
+         ++i) {
+      job.headers.emplace_back(name, value == nullptr ? std::string()
+                                                      : std::string(static_cast<const char*>(value), size));
+    }
+  }
+  return std::optional<JobMessage>(std::move(job));
+}
+
+Status KafkaJobSource::commit(const std::string& topic, int32_t partition, int64_t next_offset) {
+  PartitionListHandle offsets(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(offsets.get(), topic.c_str(), partition)->offset = next_offset;
+  const rd_kafka_resp_err_t err = rd_kafka_commit(handle_.get(), offsets.get(), /*async=*/0);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return fail(kafka_error(err, "committing " + topic + "[" + std::to_string(partition) + "]@" +
+                                     std::to_string(next_offset)));
+  }
+  return {};
+}
+
+std::vector<int32_t> KafkaJobSource::assigned_partitions() const {
+  std::lock_guard lock(mutex_);
+  return {assigned_.begin(), assigned_.end()};
+}
+
+void KafkaJobSource::close() {
+  if (closed_ || !handle_) return;
+  closed_ = true;
+  rd_kafka_consumer_close(handle_.get());
+}
+
+}  // namespace upfleet::kafka

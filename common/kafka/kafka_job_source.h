@@ -1,0 +1,51 @@
+// JobSource on a Kafka consumer group: cooperative-sticky assignment, manual commits (nothing
+// is committed automatically, so an offset never passes an unfinished job).
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "common/job_source.h"
+#include "common/kafka/kafka_holders.h"
+#include "common/kafka/kafka_settings.h"
+
+namespace upfleet::kafka {
+
+struct KafkaJobSourceOptions {
+  std::string group_id = "upfleet-workers";
+  std::string topic = "upfleet.jobs";
+  std::chrono::milliseconds max_poll_interval{300'000};
+  std::chrono::milliseconds session_timeout{45'000};
+};
+
+class KafkaJobSource final : public JobSource {
+ public:
+  static Result<std::unique_ptr<KafkaJobSource>> create(const KafkaSettings& settings,
+                                                        KafkaJobSourceOptions options);
+  ~KafkaJobSource() override;
+
+  Result<std::optional<JobMessage>> poll(std::chrono::milliseconds timeout) override;
+  Status commit(const std::string& topic, int32_t partition, int64_t next_offset) override;
+  std::vector<int32_t> assigned_partitions() const override;
+  void close() override;
+
+  // Rebalances seen (assign + revoke callbacks), for metrics.
+  uint64_t rebalances() const { return rebalances_.load(); }
+
+ private:
+  KafkaJobSource() = default;
+  static void on_rebalance(rd_kafka_t* handle, rd_kafka_resp_err_t err,
+                           rd_kafka_topic_partition_list_t* partitions, void* opaque);
+
+  KafkaHandle handle_;
+  KafkaJobSourceOptions options_;
+  mutable std::mutex mutex_;
+  std::set<int32_t> assigned_;  // guarded by mutex_
+  std::atomic<uint64_t> rebalances_{0};
+  bool closed_ = false;
+};
+
+}  // namespace upfleet::kafka

@@ -1,0 +1,53 @@
+// An idempotent librdkafka producer (acks=all, murmur2_random partitioner so Java producers
+// pick the same partition for a key) whose sends block until the delivery report.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "common/error.h"
+#include "common/kafka/kafka_holders.h"
+#include "common/kafka/kafka_settings.h"
+
+namespace upfleet::kafka {
+
+using MessageHeaders = std::vector<std::pair<std::string, std::string>>;
+
+class KafkaProducer {
+ public:
+  // `delivery_timeout` becomes message.timeout.ms: after it, an unconfirmed message fails.
+  static Result<std::unique_ptr<KafkaProducer>> create(const KafkaSettings& settings,
+                                                       std::chrono::milliseconds delivery_timeout);
+  ~KafkaProducer();
+  KafkaProducer(const KafkaProducer&) = delete;
+  KafkaProducer& operator=(const KafkaProducer&) = delete;
+
+  // Produces one message and blocks until its delivery report: success, or failure once
+  // delivery_timeout passed (retryable kTimeout/kUnavailable). The outcome is always definite
+  // when this returns. Thread-safe.
+  Status produce(std::string_view topic, std::string_view key, std::string_view value,
+                 const MessageHeaders& headers);
+
+  // Waits for outstanding messages (shutdown).
+  void flush(std::chrono::milliseconds timeout);
+
+  // False after librdkafka reported a fatal error (the producer must be recreated).
+  bool healthy() const { return !fatal_.load(); }
+
+ private:
+  KafkaProducer(KafkaHandle handle, std::chrono::milliseconds delivery_timeout);
+  void poll_loop();
+
+  KafkaHandle handle_;
+  std::chrono::milliseconds delivery_timeout_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> fatal_{false};
+  std::thread poller_;
+};
+
+}  // namespace upfleet::kafka

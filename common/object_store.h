@@ -1,0 +1,58 @@
+// The object storage seam. S3ObjectStore implements it for S3 and compatible servers; tests
+// use an in-memory fake.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "common/byte_source.h"
+#include "common/error.h"
+
+namespace upfleet {
+
+struct ObjectRef {
+  std::string bucket;
+  std::string key;
+};
+
+struct ObjectInfo {
+  uint64_t size = 0;
+  std::string etag;  // without quotes
+  std::string content_type;
+  std::map<std::string, std::string> metadata;  // x-amz-meta-* without prefix, lower-case names
+};
+
+struct PutOptions {
+  std::string content_type;
+  std::map<std::string, std::string> metadata;  // stored as x-amz-meta-<name>
+  std::string sha256_hex;  // whole-body SHA-256 if known (lets the store sign/verify it)
+};
+
+class ObjectStore {
+ public:
+  virtual ~ObjectStore() = default;
+
+  // Stores body (all of it) as the object; replaces an existing object. Streams the body, never
+  // holding it whole. Errors carry `retryable` (5xx, throttling, resets) or not (4xx).
+  virtual Result<ObjectInfo> put_object(const ObjectRef& ref, ByteSource& body,
+                                        const PutOptions& options) = 0;
+
+  // Size, etag and metadata of an object. kNotFound if it does not exist.
+  virtual Result<ObjectInfo> head_object(const ObjectRef& ref) = 0;
+
+  // Streams the object's bytes [offset, offset+length) to `sink` (length 0 = to the end).
+  // kNotFound if it does not exist.
+  virtual Status get_object(const ObjectRef& ref, uint64_t offset, uint64_t length,
+                            const std::function<bool(std::string_view)>& sink) = 0;
+
+  // Deletes the object; deleting a missing object succeeds.
+  virtual Status delete_object(const ObjectRef& ref) = 0;
+
+  // The HTTP(S) URL of the object on the configured endpoint, for status events and people.
+  virtual std::string object_url(const ObjectRef& ref) const = 0;
+};
+
+}  // namespace upfleet

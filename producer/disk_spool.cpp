@@ -1,0 +1,293 @@
+#include "producer/disk_spool.h"
+
+#include <fcntl.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "common/crypto/sha256.h"
+#include "common/file_byte_source.h"
+
+namespace upfleet {
+namespace {
+
+Error io_error(std::string_view what, int err) {
+  if (err == ENOSPC || err == EDQUOT) {
+    return Error::transient(ErrorCode::kResourceExhausted,
+                            std::string(what) + ": spool disk is full");
+  }
+  return Error::transient(ErrorCode::kIo, std::string(what) + ": " + std::strerror(err));
+}
+
+Status write_all(int fd, std::span<const std::byte> data) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail(io_error("writing spool file", errno));
+    }
+    data = data.subspan(static_cast<size_t>(n));
+  }
+  return {};
+}
+
+std::string_view state_name(SpoolState state) {
+  return state == SpoolState::kPublished ? "published" : "spooled";
+}
+
+}  // namespace
+
+class DiskSpoolWriter final : public SpoolWriter {
+ public:
+  DiskSpoolWriter(DiskSpool& spool, std::string upload_id, int fd, uint64_t max_bytes)
+      : spool_(spool), upload_id_(std::move(upload_id)), fd_(fd), max_bytes_(max_bytes) {}
+
+  ~DiskSpoolWriter() override {
+    if (fd_ >= 0) ::close(fd_);
+    if (!committed_) discard();
+  }
+
+  Status write(std::span<const std::byte> data) override {
+    if (fd_ < 0) return fail(Error::permanent(ErrorCode::kInternal, "spool writer is closed"));
+    if (written_ + data.size() > max_bytes_) {
+      return fail(Error::permanent(ErrorCode::kTooLarge,
+                                   "body exceeds " + std::to_string(max_bytes_) + " bytes"));
+    }
+    if (auto status = write_all(fd_, data); !status) {
+      discard();
+      return status;
+    }
+    written_ += data.size();
+    spool_.bytes_ += data.size();
+    hasher_.update(data);
+    return {};
+  }
+
+  uint64_t bytes_written() const override { return written_; }
+
+  Result<SpooledFile> commit() override {
+    if (fd_ < 0) return fail(Error::permanent(ErrorCode::kInternal, "spool writer is closed"));
+    if (::fsync(fd_) != 0) {
+      const int err = errno;
+      discard();
+      return fail(io_error("fsync of spool file", err));
+    }
+    ::close(fd_);
+    fd_ = -1;
+    const auto part = spool_.path_for(upload_id_, ".part");
+    const auto data = spool_.path_for(upload_id_, ".data");
+    if (::rename(part.c_str(), data.c_str()) != 0) {
+      const int err = errno;
+      discard();
+      return fail(io_error("renaming spool file", err));
+    }
+    committed_ = true;
+    spool_.files_ += 1;
+    if (auto synced = spool_.sync_directory(); !synced) return fail(synced.error());
+    return SpooledFile{written_, hasher_.finish_hex()};
+  }
+
+ private:
+  void discard() {
+    if (fd_ >= 0) {
+      ::close(fd_);
+      fd_ = -1;
+    }
+    if (!discarded_) {
+      ::unlink(spool_.path_for(upload_id_, ".part").c_str());
+      spool_.bytes_ -= written_;
+      discarded_ = true;
+    }
+  }
+
+  DiskSpool& spool_;
+  std::string upload_id_;
+  int fd_;
+  uint64_t max_bytes_;
+  uint64_t written_ = 0;
+  bool committed_ = false;
+  bool discarded_ = false;
+  crypto::Sha256 hasher_;
+};
+
+Result<std::unique_ptr<DiskSpool>> DiskSpool::open(DiskSpoolOptions options) {
+  std::error_code ec;
+  std::filesystem::create_directories(options.dir, ec);
+  if (ec) {
+    return fail(Error::permanent(ErrorCode::kIo, "spool.dir " + options.dir.string() +
+                                                     ": cannot create: " + ec.message()));
+  }
+  if (::access(options.dir.c_str(), W_OK) != 0) {
+    return fail(Error::permanent(ErrorCode::kIo,
+                                 "spool.dir " + options.dir.string() + " is not writable"));
+  }
+  return std::unique_ptr<DiskSpool>(new DiskSpool(std::move(options)));
+}
+
+std::filesystem::path DiskSpool::path_for(std::string_view upload_id,
+                                          std::string_view suffix) const {
+  return options_.dir / (std::string(upload_id) + std::string(suffix));
+}
+
+std::filesystem::path DiskSpool::data_path(std::string_view upload_id) const {
+  return path_for(upload_id, ".data");
+}
+
+Status DiskSpool::sync_directory() const {
+  const int fd = ::open(options_.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return fail(io_error("opening spool directory", errno));
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) return fail(io_error("fsync of spool directory", err));
+  return {};
+}
+
+Result<std::unique_ptr<SpoolWriter>> DiskSpool::create(std::string_view upload_id,
+                                                       uint64_t max_bytes) {
+  if (!is_valid_upload_id(upload_id)) return fail(Error::invalid("invalid upload id"));
+  if (bytes_.load() >= options_.max_bytes) {
+    return fail(Error::transient(ErrorCode::kResourceExhausted,
+                                 "spool is above its high-water mark (spool.max_bytes)"));
+  }
+  struct statvfs fs {};
+  if (::statvfs(options_.dir.c_str(), &fs) == 0 &&
+      static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize < options_.min_free_bytes) {
+    return fail(Error::transient(ErrorCode::kResourceExhausted,
+                                 "spool filesystem has less free space than spool.min_free_bytes"));
+  }
+  const auto part = path_for(upload_id, ".part");
+  const int fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+  if (fd < 0) return fail(io_error("creating spool file", errno));
+  return std::unique_ptr<SpoolWriter>(
+      new DiskSpoolWriter(*this, std::string(upload_id), fd, max_bytes));
+}
+
+Status DiskSpool::write_manifest(const SpoolManifest& manifest) {
+  if (!is_valid_upload_id(manifest.upload_id)) return fail(Error::invalid("invalid upload id"));
+  nlohmann::json doc = {{"upload_id", manifest.upload_id},
+                        {"job_id", manifest.job_id},
+                        {"bucket", manifest.bucket},
+                        {"key", manifest.key},
+                        {"content_type", manifest.content_type},
+                        {"sha256", manifest.sha256},
+                        {"size", manifest.size},
+                        {"created_at", manifest.created_at},
+                        {"metadata", manifest.metadata},
+                        {"state", state_name(manifest.state)}};
+  const std::string text = doc.dump();
+  const auto tmp = path_for(manifest.upload_id, ".json.tmp");
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  if (fd < 0) return fail(io_error("creating manifest", errno));
+  auto written = write_all(fd, std::as_bytes(std::span(text.data(), text.size())));
+  const bool synced = written && ::fsync(fd) == 0;
+  const int err = errno;
+  ::close(fd);
+  if (!written || !synced) {
+    ::unlink(tmp.c_str());
+    return written ? fail(io_error("fsync of manifest", err)) : fail(written.error());
+  }
+  const auto final_path = path_for(manifest.upload_id, ".json");
+  if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
+    const int rename_err = errno;
+    ::unlink(tmp.c_str());
+    return fail(io_error("renaming manifest", rename_err));
+  }
+  return sync_directory();
+}
+
+Result<SpoolManifest> DiskSpool::read_manifest(std::string_view upload_id) const {
+  if (!is_valid_upload_id(upload_id)) return fail(Error::invalid("invalid upload id"));
+  std::ifstream in(path_for(upload_id, ".json"));
+  if (!in) {
+    return fail(Error::permanent(ErrorCode::kNotFound, "no manifest for " + std::string(upload_id)));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  auto doc = nlohmann::json::parse(text.str(), nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    return fail(Error::permanent(ErrorCode::kIo, "corrupt manifest for " + std::string(upload_id)));
+  }
+  try {
+    SpoolManifest manifest;
+    manifest.upload_id = doc.at("upload_id").get<std::string>();
+    manifest.job_id = doc.value("job_id", "");
+    manifest.bucket = doc.value("bucket", "");
+    manifest.key = doc.at("key").get<std::string>();
+    manifest.content_type = doc.value("content_type", "");
+    manifest.sha256 = doc.value("sha256", "");
+    manifest.size = doc.value("size", uint64_t{0});
+    manifest.created_at = doc.value("created_at", "");
+    manifest.metadata = doc.value("metadata", std::map<std::string, std::string>{});
+    manifest.state = doc.value("state", "spooled") == "published" ? SpoolState::kPublished
+                                                                   : SpoolState::kSpooled;
+    return manifest;
+  } catch (const nlohmann::json::exception& e) {
+    return fail(Error::permanent(ErrorCode::kIo,
+                                 "corrupt manifest for " + std::string(upload_id) + ": " + e.what()));
+  }
+}
+
+Result<std::unique_ptr<ByteSource>> DiskSpool::open(std::string_view upload_id) const {
+  if (!is_valid_upload_id(upload_id)) return fail(Error::invalid("invalid upload id"));
+  auto source = FileByteSource::open(data_path(upload_id));
+  if (!source) return fail(source.error());
+  return std::unique_ptr<ByteSource>(std::move(*source));
+}
+
+Status DiskSpool::remove(std::string_view upload_id) {
+  if (!is_valid_upload_id(upload_id)) return fail(Error::invalid("invalid upload id"));
+  std::error_code ec;
+  const auto data = data_path(upload_id);
+  const auto size = std::filesystem::file_size(data, ec);
+  if (!ec && std::filesystem::remove(data, ec)) {
+    bytes_ -= std::min<uint64_t>(bytes_.load(), size);
+    files_ -= std::min<uint64_t>(files_.load(), 1);
+  }
+  std::filesystem::remove(path_for(upload_id, ".json"), ec);
+  return {};
+}
+
+Result<std::vector<SpoolManifest>> DiskSpool::recover() {
+  std::vector<SpoolManifest> held;
+  uint64_t bytes = 0;
+  uint64_t files = 0;
+  std::error_code ec;
+  std::vector<std::filesystem::path> entries;
+  for (const auto& entry : std::filesystem::directory_iterator(options_.dir, ec)) {
+    entries.push_back(entry.path());
+  }
+  if (ec) return fail(Error::permanent(ErrorCode::kIo, "scanning spool.dir: " + ec.message()));
+  for (const auto& path : entries) {
+    const std::string name = path.filename().string();
+    const std::string id = path.stem().string();
+    if (name.ends_with(".part") || name.ends_with(".json.tmp")) {
+      // Never acknowledged: the client saw no 202 for it.
+      std::filesystem::remove(path, ec);
+    } else if (name.ends_with(".data")) {
+      auto manifest = read_manifest(id);
+      if (!manifest) {
+        std::filesystem::remove(path, ec);  // committed but never acknowledged
+        continue;
+      }
+      bytes += std::filesystem::file_size(path, ec);
+      files += 1;
+      held.push_back(std::move(*manifest));
+    } else if (name.ends_with(".json") && !std::filesystem::exists(data_path(id))) {
+      std::filesystem::remove(path, ec);  // bytes already gone
+    }
+  }
+  bytes_ = bytes;
+  files_ = files;
+  return held;
+}
+
+SpoolUsage DiskSpool::usage() const { return {bytes_.load(), files_.load()}; }
+
+}  // namespace upfleet

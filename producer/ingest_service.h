@@ -1,0 +1,72 @@
+// The ingest's HTTP API: accepts uploads into the spool and publishes their jobs, answers
+// upload status from the status view, and serves spooled bytes to workers.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "common/asio.h"
+#include "common/clock.h"
+#include "common/job_publisher.h"
+#include "common/spool.h"
+#include "common/status_sink.h"
+#include "producer/http_server.h"
+#include "producer/ingest_metrics.h"
+#include "producer/status_view.h"
+
+namespace upfleet {
+
+struct IngestOptions {
+  std::string ingest_id;
+  std::string advertise_url;  // claim-check URIs: <advertise_url>/internal/spool/<upload_id>
+  std::string default_bucket;
+  uint64_t max_body_bytes = 5ull << 30;
+  std::chrono::milliseconds publish_timeout{10'000};
+  std::vector<std::string> auth_tokens;  // empty: client auth off
+  std::string spool_token;               // empty: spool endpoint answers loopback only
+};
+
+class IngestService {
+ public:
+  IngestService(IngestOptions options, Spool& spool, JobPublisher& jobs, StatusSink& statuses,
+                StatusView& view, IngestMetrics& metrics, asio::thread_pool& blocking,
+                const Clock& clock);
+
+  // The HttpHandler: routes and answers one request.
+  asio::awaitable<HttpResponse> handle(HttpRequest& request, BodyReader& body);
+
+  // Startup recovery: publishes jobs of spooled files whose publication was not confirmed,
+  // and drops files whose upload the status view already shows as stored. Blocking.
+  Status recover();
+
+  // Deletes the spooled bytes of an upload this ingest holds once it reached S3.
+  void on_status(const StatusEvent& event);
+
+  void set_ready(bool ready) { ready_ = ready; }
+
+ private:
+  asio::awaitable<HttpResponse> route(HttpRequest& request, BodyReader& body, std::string& name);
+  asio::awaitable<HttpResponse> put_file(HttpRequest& request, BodyReader& body);
+  HttpResponse get_upload(const HttpRequest& request);
+  HttpResponse get_spooled(const HttpRequest& request);
+  HttpResponse metrics();
+  bool client_authorized(const HttpRequest& request) const;
+
+  // Spools is done; publishes status `queued` and the job, then marks the manifest.
+  Status publish(const SpoolManifest& manifest);
+  Job job_for(const SpoolManifest& manifest) const;
+
+  IngestOptions options_;
+  Spool& spool_;
+  JobPublisher& jobs_;
+  StatusSink& statuses_;
+  StatusView& view_;
+  IngestMetrics& metrics_;
+  asio::thread_pool& blocking_;
+  const Clock& clock_;
+  std::atomic<bool> ready_{false};
+};
+
+}  // namespace upfleet

@@ -1,0 +1,112 @@
+// upfleet-ingest: wires config, spool, Kafka, status view and the HTTP server together.
+#include <cstdio>
+
+#include "common/config_sections.h"
+#include "common/kafka/kafka_job_publisher.h"
+#include "common/kafka/kafka_producer.h"
+#include "common/kafka/kafka_topic_reader.h"
+#include "common/log.h"
+#include "common/process.h"
+#include "producer/disk_spool.h"
+#include "producer/ingest_config.h"
+#include "producer/ingest_service.h"
+
+namespace {
+
+constexpr std::string_view kUsage = R"(usage: upfleet-ingest [--config FILE] [--check-config]
+
+Accepts uploads over HTTP, spools them durably and publishes upload jobs to Kafka.
+Every config key can be set by environment: s3.bucket -> UPFLEET_S3_BUCKET.
+See README.md ("Configuration reference") for all keys.)";
+
+int fatal(const upfleet::Error& error) {
+  std::fprintf(stderr, "upfleet-ingest: %s\n", error.message.c_str());
+  upfleet::log::error("startup failed", {{"error", error.message}});
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace upfleet;
+  const CommonFlags flags = parse_common_flags(argc, argv, "upfleet-ingest", kUsage);
+  auto config = load_ingest_config(flags.config, process_env());
+  if (!config) {
+    std::fprintf(stderr, "upfleet-ingest: %s\n", config.error().message.c_str());
+    return 2;
+  }
+  if (flags.check_config) {
+    std::printf("upfleet-ingest: configuration is valid\n");
+    return 0;
+  }
+  log::configure("ingest", config->log_level);
+  block_termination_signals();
+  if (config->auth_tokens.empty()) {
+    log::warn("auth.tokens is empty: client endpoints accept requests without a token");
+  }
+
+  auto spool = DiskSpool::open(config->spool);
+  if (!spool) return fatal(spool.error());
+  auto producer = kafka::KafkaProducer::create(config->kafka.settings, config->publish_timeout);
+  if (!producer) return fatal(producer.error());
+  kafka::KafkaJobPublisher jobs(**producer, config->kafka.topics.jobs);
+  kafka::KafkaStatusSink statuses(**producer, config->kafka.topics.status);
+
+  IngestMetrics metrics(std::make_shared<prometheus::Registry>());
+  StatusView view;
+  asio::thread_pool blocking(static_cast<size_t>(config->blocking_threads));
+  SystemClock clock;
+  IngestService service(
+      IngestOptions{config->ingest_id, config->advertise_url, config->default_bucket,
+                    config->max_body_bytes, config->publish_timeout, config->auth_tokens,
+                    config->spool_token},
+      **spool, jobs, statuses, view, metrics, blocking, clock);
+  view.set_listener([&service](const StatusEvent& event) { service.on_status(event); });
+
+  auto reader = kafka::KafkaTopicReader::start(
+      config->kafka.settings, config->kafka.topics.status,
+      [&view](const kafka::TopicRecord& record) {
+        if (record.tombstone) return;
+        auto event = parse_status_event(record.value);
+        if (!event) {
+          log::warn("ignoring malformed status event", {{"error", event.error().message}});
+          return;
+        }
+        view.apply(*event);
+      },
+      std::chrono::seconds(30));
+  if (!reader) return fatal(reader.error());
+
+  auto server = HttpServer::bind(config->http, [&service](HttpRequest& request, BodyReader& body) {
+    return service.handle(request, body);
+  });
+  if (!server) return fatal(server.error());
+  (*server)->start();
+  log::info("listening", {{"listen", config->http.listen},
+                          {"port", (*server)->port()},
+                          {"advertise_url", config->advertise_url},
+                          {"ingest_id", config->ingest_id}});
+
+  std::unique_ptr<MetricsEndpoint> metrics_endpoint;
+  if (!config->metrics_listen.empty()) {
+    auto endpoint = MetricsEndpoint::start(config->metrics_listen, metrics.shared_registry());
+    if (!endpoint) return fatal(endpoint.error());
+    metrics_endpoint = std::move(*endpoint);
+  }
+
+  if (!(*reader)->wait_caught_up(std::chrono::seconds(60))) {
+    log::warn("status view not caught up after 60s; recovering with what is known");
+  }
+  if (auto recovered = service.recover(); !recovered) return fatal(recovered.error());
+  service.set_ready(true);
+  log::info("ready", {{"status_view_uploads", view.size()}});
+
+  const std::string signal_name = wait_for_termination();
+  log::info("shutting down", {{"signal", signal_name}});
+  service.set_ready(false);
+  (*server)->stop(std::chrono::seconds(20));
+  (*producer)->flush(std::chrono::seconds(5));
+  blocking.join();
+  log::info("stopped");
+  return 0;
+}

@@ -1,0 +1,182 @@
+// PUT /v1/files/{key}: stream the body into the spool, make it durable, publish the job, and
+// only then answer 202.
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "common/ids.h"
+#include "common/log.h"
+#include "common/object_key.h"
+#include "producer/ingest_service.h"
+#include "producer/run_blocking.h"
+
+namespace upfleet {
+namespace bhttp = beast::http;
+
+namespace {
+
+constexpr size_t kBodyChunkBytes = 1 << 20;
+constexpr std::string_view kFilesPrefix = "/v1/files/";
+
+HttpResponse spool_error(const Error& error) {
+  switch (error.code) {
+    case ErrorCode::kTooLarge: {
+      HttpResponse response = json_error(413, "too_large", error.message);
+      response.close = true;
+      return response;
+    }
+    case ErrorCode::kResourceExhausted: {
+      HttpResponse response = json_error(507, "insufficient_storage", error.message);
+      response.headers.emplace_back("Retry-After", "30");
+      response.close = true;
+      return response;
+    }
+    case ErrorCode::kTimeout:
+      return json_error(408, "request_timeout", error.message);
+    case ErrorCode::kInvalidArgument:
+      return json_error(400, "bad_request", error.message);
+    default:
+      return json_error(500, "spool_failed", error.message);
+  }
+}
+
+}  // namespace
+
+Job IngestService::job_for(const SpoolManifest& manifest) const {
+  Job job;
+  job.job_id = manifest.job_id;
+  job.upload_id = manifest.upload_id;
+  job.type = JobType::kUpload;
+  job.bucket = manifest.bucket;
+  job.key = manifest.key;
+  job.source.uri = options_.advertise_url + "/internal/spool/" + manifest.upload_id;
+  job.source.size = manifest.size;
+  job.source.sha256 = manifest.sha256;
+  job.source.content_type = manifest.content_type;
+  job.metadata = manifest.metadata;
+  job.created_at = manifest.created_at;
+  job.ingest_id = options_.ingest_id;
+  return job;
+}
+
+Status IngestService::publish(const SpoolManifest& manifest) {
+  const auto started = clock_.steady_now();
+  // `queued` goes first and is confirmed before the job exists, so no worker's later state
+  // can be overtaken by it in the compacted topic.
+  StatusEvent queued;
+  queued.upload_id = manifest.upload_id;
+  queued.state = UploadState::kQueued;
+  queued.job_id = manifest.job_id;
+  queued.bucket = manifest.bucket;
+  queued.key = manifest.key;
+  queued.ingest_id = options_.ingest_id;
+  queued.size = manifest.size;
+  queued.sha256 = manifest.sha256;
+  queued.at = format_rfc3339(clock_.now());
+  if (auto sent = statuses_.publish(queued); !sent) return sent;
+  if (auto sent = jobs_.publish(job_for(manifest)); !sent) return sent;
+  metrics_.publish_seconds.Observe(
+      std::chrono::duration<double>(clock_.steady_now() - started).count());
+  SpoolManifest published = manifest;
+  published.state = SpoolState::kPublished;
+  // Failing to record this only means recovery would publish the job once more.
+  if (auto written = spool_.write_manifest(published); !written) {
+    log::warn("could not mark manifest published",
+              {{"upload_id", manifest.upload_id}, {"error", written.error().message}});
+  }
+  view_.apply(queued);
+  return {};
+}
+
+asio::awaitable<HttpResponse> IngestService::put_file(HttpRequest& request, BodyReader& body) {
+  const auto started = clock_.steady_now();
+  if (!client_authorized(request)) {
+    HttpResponse response = json_error(401, "unauthorized", "missing or wrong bearer token");
+    response.headers.emplace_back("WWW-Authenticate", "Bearer");
+    co_return response;
+  }
+  auto key = percent_decode(std::string_view(request.path).substr(kFilesPrefix.size()));
+  if (!key) co_return json_error(400, "invalid_key", key.error().message);
+  if (auto valid = validate_object_key(*key); !valid) {
+    co_return json_error(400, "invalid_key", valid.error().message);
+  }
+  if (request.content_length && *request.content_length > options_.max_body_bytes) {
+    HttpResponse response = json_error(
+        413, "too_large",
+        "body of " + std::to_string(*request.content_length) + " bytes exceeds the limit of " +
+            std::to_string(options_.max_body_bytes) + " (http.max_body_bytes)");
+    response.close = true;
+    co_return response;
+  }
+
+  SpoolManifest manifest;
+  manifest.upload_id = new_id();
+  manifest.job_id = new_id();
+  manifest.bucket = options_.default_bucket;
+  manifest.key = *key;
+  manifest.content_type = std::string(request.header(bhttp::field::content_type));
+  if (manifest.content_type.empty()) manifest.content_type = "application/octet-stream";
+  manifest.created_at = format_rfc3339(clock_.now());
+
+  auto writer = spool_.create(manifest.upload_id, options_.max_body_bytes);
+  if (!writer) co_return spool_error(writer.error());
+
+  std::vector<char> chunk(kBodyChunkBytes);
+  for (;;) {
+    auto got = co_await body.read(chunk);
+    if (!got) {
+      log::warn("upload body failed", {{"upload_id", manifest.upload_id},
+                                       {"key", manifest.key},
+                                       {"error", got.error().message}});
+      HttpResponse response = spool_error(got.error());
+      response.close = true;
+      co_return response;
+    }
+    if (*got == 0) break;
+    if (auto written = (*writer)->write(std::as_bytes(std::span(chunk.data(), *got))); !written) {
+      co_return spool_error(written.error());
+    }
+    metrics_.bytes_received.Increment(static_cast<double>(*got));
+  }
+
+  auto committed = co_await run_blocking(blocking_, [&writer] { return (*writer)->commit(); });
+  if (!committed) co_return spool_error(committed.error());
+  manifest.size = committed->size;
+  manifest.sha256 = committed->sha256;
+
+  auto published = co_await run_blocking(blocking_, [this, &manifest]() -> Status {
+    if (auto written = spool_.write_manifest(manifest); !written) return written;
+    return publish(manifest);
+  });
+  if (!published) {
+    (void)spool_.remove(manifest.upload_id);
+    metrics_.publish_failures.Increment();
+    log::error("job not confirmed by kafka; upload refused",
+               {{"upload_id", manifest.upload_id}, {"key", manifest.key},
+                {"error", published.error().message}});
+    if (published.error().code == ErrorCode::kResourceExhausted) {
+      co_return spool_error(published.error());
+    }
+    HttpResponse response =
+        json_error(503, "queue_unavailable",
+                   "the job queue did not confirm the upload; nothing was kept, retry later");
+    response.headers.emplace_back("Retry-After", "5");
+    co_return response;
+  }
+
+  metrics_.uploads_accepted.Increment();
+  metrics_.upload_size.Observe(static_cast<double>(manifest.size));
+  metrics_.accept_seconds.Observe(
+      std::chrono::duration<double>(clock_.steady_now() - started).count());
+  log::info("upload accepted", {{"upload_id", manifest.upload_id},
+                                {"key", manifest.key},
+                                {"size", manifest.size},
+                                {"sha256", manifest.sha256}});
+  nlohmann::json reply = {{"upload_id", manifest.upload_id},
+                          {"key", manifest.key},
+                          {"size", manifest.size},
+                          {"sha256", manifest.sha256},
+                          {"status_url", options_.advertise_url + "/v1/uploads/" + manifest.upload_id}};
+  co_return json_response(202, reply.dump());
+}
+
+}  // namespace upfleet

@@ -1,0 +1,56 @@
+#include "tests/support/test_env.h"
+
+#include <cstdlib>
+#include <random>
+#include <system_error>
+
+namespace upfleet::testing {
+namespace {
+
+std::string env_or(const char* name, std::string fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? std::string(value) : std::move(fallback);
+}
+
+}  // namespace
+
+std::string unique_suffix() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(12, '0');
+  for (char& c : out) c = kHex[rng() % 16];
+  return out;
+}
+
+TempDir::TempDir(std::string_view prefix) {
+  path_ = std::filesystem::temp_directory_path() / (std::string(prefix) + "-" + unique_suffix());
+  std::filesystem::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+std::optional<ServicesEnv> services_env() {
+  ServicesEnv env;
+  env.kafka_brokers = env_or("UPFLEET_KAFKA_BROKERS", "");
+  env.s3_endpoint = env_or("UPFLEET_S3_ENDPOINT", "");
+  if (env.kafka_brokers.empty() || env.s3_endpoint.empty()) return std::nullopt;
+  env.s3_bucket = env_or("UPFLEET_S3_BUCKET", "upfleet");
+  env.s3_region = env_or("UPFLEET_S3_REGION", "us-east-1");
+  env.s3_access_key_id = env_or("UPFLEET_S3_ACCESS_KEY_ID", "");
+  env.s3_secret_access_key = env_or("UPFLEET_S3_SECRET_ACCESS_KEY", "");
+  env.s3_path_style = env_or("UPFLEET_S3_PATH_STYLE", "true") != "false";
+  return env;
+}
+
+std::filesystem::path built_binary(std::string_view name) {
+  for (const char* dir : {"producer", "worker", "tools"}) {
+    auto candidate = std::filesystem::path(UPFLEET_BINARY_DIR) / dir / name;
+    if (std::filesystem::exists(candidate)) return candidate;
+  }
+  return std::filesystem::path(UPFLEET_BINARY_DIR) / name;
+}
+
+}  // namespace upfleet::testing

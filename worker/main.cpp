@@ -1,0 +1,89 @@
+// upfleet-worker: wires config, Kafka, S3 and the job loop together.
+#include <cstdio>
+#include <thread>
+
+#include "common/kafka/kafka_dead_letter_sink.h"
+#include "common/kafka/kafka_job_publisher.h"
+#include "common/kafka/kafka_job_source.h"
+#include "common/kafka/kafka_producer.h"
+#include "common/log.h"
+#include "common/process.h"
+#include "common/s3/s3_client.h"
+#include "common/s3/s3_object_store.h"
+#include "worker/job_loop.h"
+#include "worker/source_opener.h"
+#include "worker/upload_job_handler.h"
+#include "worker/worker_config.h"
+#include "worker/worker_metrics.h"
+
+namespace {
+
+constexpr std::string_view kUsage = R"(usage: upfleet-worker [--config FILE] [--check-config]
+
+Consumes upload jobs from Kafka, stores the files in S3 and publishes their status.
+Every config key can be set by environment: s3.endpoint -> UPFLEET_S3_ENDPOINT.
+See README.md ("Configuration reference") for all keys.)";
+
+int fatal(const upfleet::Error& error) {
+  std::fprintf(stderr, "upfleet-worker: %s\n", error.message.c_str());
+  upfleet::log::error("startup failed", {{"error", error.message}});
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace upfleet;
+  const CommonFlags flags = parse_common_flags(argc, argv, "upfleet-worker", kUsage);
+  auto config = load_worker_config(flags.config, process_env());
+  if (!config) {
+    std::fprintf(stderr, "upfleet-worker: %s\n", config.error().message.c_str());
+    return 2;
+  }
+  if (flags.check_config) {
+    std::printf("upfleet-worker: configuration is valid\n");
+    return 0;
+  }
+  log::configure("worker", config->log_level);
+  block_termination_signals();
+
+  SystemClock clock;
+  http::CurlTransport transport(config->transport);
+  auto s3_client = s3::S3Client::create(config->s3, transport, clock);
+  if (!s3_client) return fatal(s3_client.error());
+  s3::S3ObjectStore store(**s3_client);
+  DefaultSourceOpener sources(transport, config->spool_token);
+  UploadJobHandler uploads(store, sources, config->default_bucket, clock);
+
+  auto producer = kafka::KafkaProducer::create(config->kafka.settings, config->publish_timeout);
+  if (!producer) return fatal(producer.error());
+  kafka::KafkaStatusSink statuses(**producer, config->kafka.topics.status);
+  kafka::KafkaDeadLetterSink dead_letters(**producer, config->kafka.topics.dead_letters);
+  auto source = kafka::KafkaJobSource::create(config->kafka.settings, config->consumer);
+  if (!source) return fatal(source.error());
+
+  WorkerMetrics metrics(std::make_shared<prometheus::Registry>());
+  std::unique_ptr<MetricsEndpoint> metrics_endpoint;
+  if (!config->metrics_listen.empty()) {
+    auto endpoint = MetricsEndpoint::start(config->metrics_listen, metrics.shared_registry());
+    if (!endpoint) return fatal(endpoint.error());
+    metrics_endpoint = std::move(*endpoint);
+  }
+
+  JobLoop loop(**source, uploads, store, statuses, dead_letters, metrics, config->retry,
+               config->default_bucket, clock);
+  std::thread consumer([&loop] { loop.run(); });
+  log::info("started", {{"worker_id", config->worker_id},
+                        {"group", config->consumer.group_id},
+                        {"topic", config->consumer.topic},
+                        {"metrics", config->metrics_listen}});
+
+  const std::string signal_name = wait_for_termination();
+  log::info("shutting down", {{"signal", signal_name}});
+  loop.stop();
+  consumer.join();
+  (*source)->close();
+  (*producer)->flush(std::chrono::seconds(5));
+  log::info("stopped");
+  return 0;
+}

@@ -1,0 +1,79 @@
+#include "worker/upload_job_handler.h"
+
+#include "common/log.h"
+
+namespace upfleet {
+namespace {
+
+bool same_content(const ObjectInfo& info, const Job& job) {
+  if (job.source.sha256.empty() || info.size != job.source.size) return false;
+  auto it = info.metadata.find(std::string(kMetaSha256));
+  return it != info.metadata.end() && it->second == job.source.sha256;
+}
+
+}  // namespace
+
+UploadOutcome UploadJobHandler::uploaded(const Job& job, const ObjectRef& ref,
+                                         const ObjectInfo& info, bool skipped) const {
+  UploadOutcome outcome;
+  outcome.skipped = skipped;
+  StatusEvent& event = outcome.event;
+  event.upload_id = job.upload_id;
+  event.state = UploadState::kUploaded;
+  event.job_id = job.job_id;
+  event.bucket = ref.bucket;
+  event.key = ref.key;
+  event.ingest_id = job.ingest_id;
+  event.at = format_rfc3339(clock_.now());
+  event.size = info.size;
+  event.sha256 = job.source.sha256;
+  event.etag = info.etag;
+  event.url = store_.object_url(ref);
+  event.attempt = job.attempt;
+  return outcome;
+}
+
+Result<UploadOutcome> UploadJobHandler::run(const Job& job) {
+  const ObjectRef ref{job.bucket.empty() ? default_bucket_ : job.bucket, job.key};
+  auto existing = store_.head_object(ref);
+  if (existing && same_content(*existing, job)) {
+    log::info("object already stored with the same sha256; nothing to do",
+              {{"upload_id", job.upload_id}, {"key", job.key}});
+    return uploaded(job, ref, *existing, /*skipped=*/true);
+  }
+  if (!existing && existing.error().code != ErrorCode::kNotFound) {
+    return fail(existing.error().with_context("checking for an existing object"));
+  }
+
+  auto source = sources_.open(job.source);
+  if (!source) return fail(source.error().with_context("opening source"));
+  if ((*source)->size() != job.source.size) {
+    return fail(Error::permanent(ErrorCode::kIntegrity, "source size differs from the job's"));
+  }
+
+  PutOptions options;
+  options.content_type = job.source.content_type;
+  options.sha256_hex = job.source.sha256;
+  options.metadata[std::string(kMetaUploadId)] = job.upload_id;
+  if (!job.source.sha256.empty()) options.metadata[std::string(kMetaSha256)] = job.source.sha256;
+  for (const auto& [name, value] : job.metadata) options.metadata.try_emplace(name, value);
+
+  auto stored = store_.put_object(ref, **source, options);
+  if (!stored) return fail(stored.error().with_context("storing object"));
+
+  auto verified = store_.head_object(ref);
+  if (!verified) return fail(verified.error().with_context("verifying object"));
+  if (verified->size != job.source.size) {
+    return fail(Error::transient(ErrorCode::kIntegrity,
+                                 "stored object has " + std::to_string(verified->size) +
+                                     " bytes, expected " + std::to_string(job.source.size)));
+  }
+  if (!job.source.sha256.empty() && !same_content(*verified, job)) {
+    return fail(Error::transient(ErrorCode::kIntegrity, "stored object lacks the expected sha256"));
+  }
+  UploadOutcome outcome = uploaded(job, ref, *verified, /*skipped=*/false);
+  outcome.bytes_sent = job.source.size;
+  return outcome;
+}
+
+}  // namespace upfleet

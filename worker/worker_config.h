@@ -1,0 +1,38 @@
+// Configuration of upfleet-worker (README "Configuration reference" lists every key).
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "common/backoff.h"
+#include "common/config_reader.h"
+#include "common/config_sections.h"
+#include "common/http/curl_transport.h"
+#include "common/kafka/kafka_job_source.h"
+#include "common/s3/s3_config.h"
+
+namespace upfleet {
+
+struct WorkerConfig {
+  std::string worker_id;  // worker.id; shows in logs and Kafka client ids
+  KafkaSection kafka;
+  kafka::KafkaJobSourceOptions consumer;
+  std::chrono::milliseconds publish_timeout{10'000};
+  s3::S3Config s3;
+  std::string default_bucket;  // s3.bucket: used when a job names no bucket
+  http::CurlTransportOptions transport;
+  std::string spool_token;     // spool.token: presented to ingests' /internal/spool
+  std::string metrics_listen;  // metrics.listen
+  BackoffPolicy retry;         // worker.max_attempts, worker.retry_base, worker.retry_cap
+  std::chrono::milliseconds shutdown_grace{25'000};
+  log::Level log_level = log::Level::kInfo;
+};
+
+Result<WorkerConfig> load_worker_config(const std::optional<std::filesystem::path>& file,
+                                        const EnvLookup& env);
+
+// s3.* keys, shared with upfleetctl.
+s3::S3Config read_s3_section(ConfigReader& reader);
+
+}  // namespace upfleet

@@ -1,0 +1,50 @@
+#include "worker/worker_metrics.h"
+
+namespace upfleet {
+namespace {
+
+prometheus::Counter& counter(prometheus::Registry& registry, const std::string& name,
+                             const std::string& help) {
+  return prometheus::BuildCounter().Name(name).Help(help).Register(registry).Add({});
+}
+
+prometheus::Gauge& gauge(prometheus::Registry& registry, const std::string& name,
+                         const std::string& help) {
+  return prometheus::BuildGauge().Name(name).Help(help).Register(registry).Add({});
+}
+
+}  // namespace
+
+WorkerMetrics::WorkerMetrics(std::shared_ptr<prometheus::Registry> registry)
+    : bytes_uploaded(counter(*registry, "upfleet_worker_uploaded_bytes_total",
+                             "Bytes stored in object storage")),
+      retries(counter(*registry, "upfleet_worker_retries_total", "Job attempts that were retried")),
+      dead_letters(counter(*registry, "upfleet_worker_dead_letters_total",
+                           "Jobs sent to the dead-letter topic")),
+      commit_failures(counter(*registry, "upfleet_worker_commit_failures_total",
+                              "Offset commits that failed (the job may run again)")),
+      assigned_partitions(gauge(*registry, "upfleet_worker_assigned_partitions",
+                                "Job topic partitions assigned to this worker")),
+      inflight_jobs(gauge(*registry, "upfleet_worker_inflight_jobs", "Jobs running now")),
+      rebalances(gauge(*registry, "upfleet_worker_rebalances",
+                       "Consumer group rebalance callbacks seen since start")),
+      registry_(std::move(registry)),
+      jobs_(prometheus::BuildCounter()
+                .Name("upfleet_worker_jobs_total")
+                .Help("Jobs finished, by type and outcome")
+                .Register(*registry_)),
+      durations_(prometheus::BuildHistogram()
+                     .Name("upfleet_worker_job_duration_seconds")
+                     .Help("Job run time including retries, by type and outcome")
+                     .Register(*registry_)) {}
+
+void WorkerMetrics::count_job(const std::string& type, const std::string& outcome) {
+  jobs_.Add({{"type", type}, {"outcome", outcome}}).Increment();
+}
+
+void WorkerMetrics::observe_job(const std::string& type, const std::string& outcome,
+                                double seconds) {
+  durations_.Add({{"type", type}, {"outcome", outcome}}, duration_buckets()).Observe(seconds);
+}
+
+}  // namespace upfleet

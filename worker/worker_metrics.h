@@ -1,0 +1,36 @@
+// The worker's metrics (catalogue: docs/metrics.md).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/metrics.h"
+
+namespace upfleet {
+
+class WorkerMetrics {
+ public:
+  explicit WorkerMetrics(std::shared_ptr<prometheus::Registry> registry);
+
+  std::shared_ptr<prometheus::Registry> shared_registry() { return registry_; }
+
+  // upfleet_worker_jobs_total{type, outcome}: outcome = done | skipped | failed | dead_lettered
+  void count_job(const std::string& type, const std::string& outcome);
+  // upfleet_worker_job_duration_seconds{type, outcome}
+  void observe_job(const std::string& type, const std::string& outcome, double seconds);
+
+  prometheus::Counter& bytes_uploaded;       // upfleet_worker_uploaded_bytes_total
+  prometheus::Counter& retries;              // upfleet_worker_retries_total
+  prometheus::Counter& dead_letters;         // upfleet_worker_dead_letters_total
+  prometheus::Counter& commit_failures;      // upfleet_worker_commit_failures_total
+  prometheus::Gauge& assigned_partitions;    // upfleet_worker_assigned_partitions
+  prometheus::Gauge& inflight_jobs;          // upfleet_worker_inflight_jobs
+  prometheus::Gauge& rebalances;             // upfleet_worker_rebalances (total seen)
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>& jobs_;
+  prometheus::Family<prometheus::Histogram>& durations_;
+};
+
+}  // namespace upfleet
