@@ -2,10 +2,11 @@
 // including <utility>, which g++ 12 in C++23 mode does not pull in transitively.
 #pragma once
 
-#include <utility>
-
+// clang-format off
+#include <utility>  // must precede Boost.Asio
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
+// clang-format on
 
 namespace upfleet {
 namespace asio = boost::asio;

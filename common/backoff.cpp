@@ -7,9 +7,9 @@ namespace upfleet {
 std::chrono::milliseconds Backoff::ceiling(int retry) const {
   const int64_t base = std::max<int64_t>(1, policy_.base.count());
   const int64_t cap = std::max<int64_t>(base, policy_.cap.count());
-  // Doubling stops once it passes the cap, so large retry numbers cannot overflow.
+  // Doubling stops at the cap (checked before multiplying), so nothing can overflow.
   int64_t value = base;
-  for (int i = 0; i < retry && value < cap; ++i) value *= 2;
+  for (int i = 0; i < retry && value < cap; ++i) value = value > cap / 2 ? cap : value * 2;
   return std::chrono::milliseconds(std::min(value, cap));
 }
 

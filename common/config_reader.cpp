@@ -26,9 +26,8 @@ void flatten(const YAML::Node& node, const std::string& prefix,
     lists[prefix] = std::move(items);
   } else if (node.IsScalar()) {
     values[prefix] = node.as<std::string>();
-  } else if (node.IsNull() && !prefix.empty()) {
-    values[prefix] = "";
   }
+  // A null node (`auth:` with everything below commented out) means "not set".
 }
 
 std::string trim(std::string_view text) {
@@ -66,10 +65,16 @@ std::optional<uint64_t> parse_bytes(std::string_view text) {
   uint64_t number = 0;
   std::string unit;
   if (!split_number(text, number, unit)) return std::nullopt;
-  static const std::map<std::string, uint64_t> kUnits = {
-      {"", 1},          {"B", 1},           {"KiB", 1ull << 10}, {"MiB", 1ull << 20},
-      {"GiB", 1ull << 30}, {"TiB", 1ull << 40}, {"KB", 1000},       {"MB", 1000'000},
-      {"GB", 1000'000'000}, {"TB", 1000'000'000'000}};
+  static const std::map<std::string, uint64_t> kUnits = {{"", 1},
+                                                         {"B", 1},
+                                                         {"KiB", 1ull << 10},
+                                                         {"MiB", 1ull << 20},
+                                                         {"GiB", 1ull << 30},
+                                                         {"TiB", 1ull << 40},
+                                                         {"KB", 1000},
+                                                         {"MB", 1000'000},
+                                                         {"GB", 1000'000'000},
+                                                         {"TB", 1000'000'000'000}};
   auto it = kUnits.find(unit);
   if (it == kUnits.end()) return std::nullopt;
   if (number != 0 && it->second > UINT64_MAX / number) return std::nullopt;
@@ -84,7 +89,9 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
       {"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}};
   auto it = kUnits.find(unit);
   if (it == kUnits.end()) return std::nullopt;
-  return std::chrono::milliseconds(number * it->second);
+  constexpr uint64_t kMaxMillis = static_cast<uint64_t>(INT64_MAX);
+  if (number != 0 && it->second > kMaxMillis / number) return std::nullopt;
+  return std::chrono::milliseconds(static_cast<int64_t>(number * it->second));
 }
 
 Result<ConfigReader> ConfigReader::load(const std::optional<std::filesystem::path>& file,
@@ -128,8 +135,9 @@ ConfigReader::ConfigReader(std::map<std::string, std::string> file_values,
 std::string ConfigReader::env_name(std::string_view key) {
   std::string name = "UPFLEET_";
   for (char c : key) {
-    name.push_back(c == '.' || c == '-' ? '_' : static_cast<char>(std::toupper(
-                                                     static_cast<unsigned char>(c))));
+    name.push_back(c == '.' || c == '-'
+                       ? '_'
+                       : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
   }
   return name;
 }
@@ -142,11 +150,10 @@ std::optional<std::string> ConfigReader::raw(std::string_view key) {
   return std::nullopt;
 }
 
-void ConfigReader::problem(std::string_view key, std::string_view what,
-                           std::string_view expected) {
+void ConfigReader::problem(std::string_view key, std::string_view what, std::string_view expected) {
   problems_.push_back(std::string(key) + ": " + std::string(what) + "; " + std::string(expected) +
-                      " (set `" + std::string(key) + "` in the config file or " +
-                      env_name(key) + ")");
+                      " (set `" + std::string(key) + "` in the config file or " + env_name(key) +
+                      ")");
 }
 
 void ConfigReader::add_problem(std::string_view key, std::string_view what) {
@@ -273,6 +280,24 @@ std::map<std::string, std::string> ConfigReader::get_map(std::string_view prefix
   std::map<std::string, std::string> out;
   for (const auto& [key, value] : file_values_) {
     if (key.starts_with(prefix)) out[key.substr(prefix.size())] = value;
+  }
+  // From the environment as one variable, since dotted names do not survive the mapping to
+  // variable names: UPFLEET_KAFKA_PROPERTIES="security.protocol=SASL_SSL;sasl.mechanism=PLAIN".
+  std::string section(prefix);
+  while (!section.empty() && section.back() == '.') section.pop_back();
+  if (auto from_env = env_(env_name(section))) {
+    std::stringstream stream(*from_env);
+    std::string item;
+    while (std::getline(stream, item, ';')) {
+      if (trim(item).empty()) continue;
+      const size_t eq = item.find('=');
+      if (eq == std::string::npos || trim(item.substr(0, eq)).empty()) {
+        problem(section, "entry '" + trim(item) + "' is not name=value",
+                "separate name=value entries with ';'");
+        continue;
+      }
+      out[trim(item.substr(0, eq))] = trim(item.substr(eq + 1));
+    }
   }
   return out;
 }

@@ -29,8 +29,7 @@ class ConfigReader {
  public:
   // Parses `file` (when given) into dotted keys. Fails on unreadable files and YAML syntax
   // errors (with line and column).
-  static Result<ConfigReader> load(const std::optional<std::filesystem::path>& file,
-                                   EnvLookup env);
+  static Result<ConfigReader> load(const std::optional<std::filesystem::path>& file, EnvLookup env);
 
   // Environment variable that overrides `key`: UPFLEET_ + upper-cased key, dots to '_'.
   static std::string env_name(std::string_view key);
@@ -50,7 +49,10 @@ class ConfigReader {
   // A secret: the value of `key`, or the contents of the file named by `<key>_file`
   // (trailing newline dropped), so Kubernetes secrets can be mounted as files.
   std::string get_secret(std::string_view key);
-  // Free-form string map under a prefix (e.g. `kafka.properties.` passthrough settings).
+  // Free-form string map under a prefix (e.g. `kafka.properties.` passthrough settings); from
+  // the environment as one variable of ';'-separated name=value entries
+  // (UPFLEET_KAFKA_PROPERTIES="security.protocol=SASL_SSL;sasl.mechanism=PLAIN"), which wins
+  // over the file per name.
   std::map<std::string, std::string> get_map(std::string_view prefix);
 
   // Records a problem found by the caller's own cross-key validation.

@@ -22,7 +22,8 @@ log::Level read_log_level(ConfigReader& reader) {
   const std::string text = reader.get_string("log.level", "info");
   log::Level level = log::Level::kInfo;
   if (!log::parse_level(text, level)) {
-    reader.add_problem("log.level", "'" + text + "' is not a level; use debug, info, warn or error");
+    reader.add_problem("log.level",
+                       "'" + text + "' is not a level; use debug, info, warn or error");
   }
   return level;
 }

@@ -22,7 +22,8 @@ std::string new_id() {
     for (auto& byte : random) byte = static_cast<unsigned char>(device());
   }
   char text[33];
-  std::snprintf(text, sizeof text, "%012llx", static_cast<unsigned long long>(millis) & 0xffffffffffffULL);
+  std::snprintf(text, sizeof text, "%012llx",
+                static_cast<unsigned long long>(millis) & 0xffffffffffffULL);
   for (size_t i = 0; i < random.size(); ++i) std::snprintf(text + 12 + 2 * i, 3, "%02x", random[i]);
   return std::string(text, 32);
 }

@@ -91,16 +91,19 @@ Result<Job> parse_job(std::string_view text) {
     target = std::move(*value);
     return {};
   };
-  if (auto s = assign(job.job_id, string_field(doc, "job_id", "job_id", true)); !s) return fail(s.error());
+  if (auto s = assign(job.job_id, string_field(doc, "job_id", "job_id", true)); !s)
+    return fail(s.error());
   if (auto s = assign(job.upload_id, string_field(doc, "upload_id", "upload_id", true)); !s) {
     return fail(s.error());
   }
   std::string type_text;
-  if (auto s = assign(type_text, string_field(doc, "type", "type", true)); !s) return fail(s.error());
+  if (auto s = assign(type_text, string_field(doc, "type", "type", true)); !s)
+    return fail(s.error());
   auto type = parse_job_type(type_text);
   if (!type) return fail(field_error("type", "must be upload, thumbnail or delete"));
   job.type = *type;
-  if (auto s = assign(job.bucket, string_field(doc, "bucket", "bucket", false)); !s) return fail(s.error());
+  if (auto s = assign(job.bucket, string_field(doc, "bucket", "bucket", false)); !s)
+    return fail(s.error());
   if (auto s = assign(job.key, string_field(doc, "key", "key", true)); !s) return fail(s.error());
   if (auto valid = validate_object_key(job.key); !valid) {
     return fail(field_error("key", valid.error().message));
@@ -134,7 +137,8 @@ Result<Job> parse_job(std::string_view text) {
     return job;
   }
   if (!source->is_object()) return fail(field_error("source", "must be an object"));
-  if (auto s = assign(job.source.uri, string_field(*source, "uri", "source.uri", needs_source)); !s) {
+  if (auto s = assign(job.source.uri, string_field(*source, "uri", "source.uri", needs_source));
+      !s) {
     return fail(s.error());
   }
   if (auto size = source->find("size"); size != source->end() && !size->is_null()) {
@@ -145,7 +149,8 @@ Result<Job> parse_job(std::string_view text) {
   } else if (job.type == JobType::kUpload) {
     return fail(field_error("source.size", "is required for upload jobs"));
   }
-  if (auto s = assign(job.source.sha256, string_field(*source, "sha256", "source.sha256", false)); !s) {
+  if (auto s = assign(job.source.sha256, string_field(*source, "sha256", "source.sha256", false));
+      !s) {
     return fail(s.error());
   }
   if (!job.source.sha256.empty() && !is_sha256_hex(job.source.sha256)) {

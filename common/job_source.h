@@ -38,6 +38,9 @@ class JobSource {
   // Partitions currently assigned to this consumer.
   virtual std::vector<int32_t> assigned_partitions() const = 0;
 
+  // Group rebalances (assignments and revocations) seen since start.
+  virtual uint64_t rebalance_count() const = 0;
+
   // Commits nothing more and leaves the group (a rebalance hands the partitions on).
   virtual void close() = 0;
 };

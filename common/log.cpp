@@ -1,7 +1,5 @@
 #include "common/log.h"
 
-#include "common/clock.h"
-
 #include <unistd.h>
 
 #include <atomic>
@@ -9,6 +7,8 @@
 #include <cstdio>
 #include <mutex>
 #include <string>
+
+#include "common/clock.h"
 
 namespace upfleet::log {
 namespace {

@@ -6,10 +6,9 @@
 #pragma once
 
 #include <initializer_list>
+#include <nlohmann/json.hpp>
 #include <string_view>
 #include <utility>
-
-#include <nlohmann/json.hpp>
 
 namespace upfleet::log {
 
@@ -27,9 +26,17 @@ bool parse_level(std::string_view text, Level& out);
 
 void write(Level level, std::string_view message, Fields fields);
 
-inline void debug(std::string_view m, Fields f = {}) { write(Level::kDebug, m, f); }
-inline void info(std::string_view m, Fields f = {}) { write(Level::kInfo, m, f); }
-inline void warn(std::string_view m, Fields f = {}) { write(Level::kWarn, m, f); }
-inline void error(std::string_view m, Fields f = {}) { write(Level::kError, m, f); }
+inline void debug(std::string_view m, Fields f = {}) {
+  write(Level::kDebug, m, f);
+}
+inline void info(std::string_view m, Fields f = {}) {
+  write(Level::kInfo, m, f);
+}
+inline void warn(std::string_view m, Fields f = {}) {
+  write(Level::kWarn, m, f);
+}
+inline void error(std::string_view m, Fields f = {}) {
+  write(Level::kError, m, f);
+}
 
 }  // namespace upfleet::log

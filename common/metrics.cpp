@@ -28,8 +28,8 @@ std::string render_metrics(prometheus::Registry& registry) {
 }
 
 prometheus::Histogram::BucketBoundaries duration_buckets() {
-  return {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
-          2.5,   5,      10,    30,   60,    120,  300, 600};
+  return {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+          1,     2.5,    5,     10,   30,    60,   120, 300,  600};
 }
 
 prometheus::Histogram::BucketBoundaries size_buckets() {

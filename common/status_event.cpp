@@ -48,9 +48,15 @@ int progress_rank(UploadState state) {
     case UploadState::kUploaded: return 2;
     case UploadState::kThumbnailed: return 3;
     case UploadState::kDone: return 4;
-    case UploadState::kDeadLettered: return 4;
+    // Like `failed`: a replay from the DLQ may still store the object.
+    case UploadState::kDeadLettered: return 1;
   }
   return 0;
+}
+
+bool is_stored(UploadState state) {
+  return state == UploadState::kUploaded || state == UploadState::kThumbnailed ||
+         state == UploadState::kDone;
 }
 
 std::string to_json(const StatusEvent& event) {

@@ -27,7 +27,12 @@ std::string_view to_string(UploadState state);
 std::optional<UploadState> parse_upload_state(std::string_view text);
 
 // Progress order: a view never replaces a later state with an earlier one that arrives late.
+// `failed` and `dead_lettered` rank with `uploading`: a retry or a DLQ replay may still
+// store the object.
 int progress_rank(UploadState state);
+
+// True once the object is in storage (uploaded, thumbnailed, done): the spool copy may go.
+bool is_stored(UploadState state);
 
 struct PartRecord {
   int number = 0;

@@ -2,6 +2,8 @@
 
 #include <openssl/crypto.h>
 
+#include <cctype>
+
 #include "common/crypto/hex.h"
 #include "common/crypto/sha256.h"
 
@@ -19,9 +21,9 @@ std::string_view bearer_token(std::string_view authorization) {
   constexpr std::string_view kScheme = "Bearer ";
   if (authorization.size() <= kScheme.size()) return {};
   for (size_t i = 0; i < kScheme.size(); ++i) {
-    const char c = authorization[i];
-    const char expected = kScheme[i];
-    if ((c | 0x20) != (expected | 0x20)) return {};
+    const auto c = static_cast<unsigned char>(authorization[i]);
+    const auto expected = static_cast<unsigned char>(kScheme[i]);
+    if (std::tolower(c) != std::tolower(expected)) return {};
   }
   std::string_view token = authorization.substr(kScheme.size());
   while (!token.empty() && token.front() == ' ') token.remove_prefix(1);

@@ -7,9 +7,8 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "common/crypto/sha256.h"
 #include "common/file_byte_source.h"
@@ -120,12 +119,12 @@ Result<std::unique_ptr<DiskSpool>> DiskSpool::open(DiskSpoolOptions options) {
   std::error_code ec;
   std::filesystem::create_directories(options.dir, ec);
   if (ec) {
-    return fail(Error::permanent(ErrorCode::kIo, "spool.dir " + options.dir.string() +
-                                                     ": cannot create: " + ec.message()));
+    return fail(Error::permanent(
+        ErrorCode::kIo, "spool.dir " + options.dir.string() + ": cannot create: " + ec.message()));
   }
   if (::access(options.dir.c_str(), W_OK) != 0) {
-    return fail(Error::permanent(ErrorCode::kIo,
-                                 "spool.dir " + options.dir.string() + " is not writable"));
+    return fail(
+        Error::permanent(ErrorCode::kIo, "spool.dir " + options.dir.string() + " is not writable"));
   }
   return std::unique_ptr<DiskSpool>(new DiskSpool(std::move(options)));
 }
@@ -206,7 +205,8 @@ Result<SpoolManifest> DiskSpool::read_manifest(std::string_view upload_id) const
   if (!is_valid_upload_id(upload_id)) return fail(Error::invalid("invalid upload id"));
   std::ifstream in(path_for(upload_id, ".json"));
   if (!in) {
-    return fail(Error::permanent(ErrorCode::kNotFound, "no manifest for " + std::string(upload_id)));
+    return fail(
+        Error::permanent(ErrorCode::kNotFound, "no manifest for " + std::string(upload_id)));
   }
   std::stringstream text;
   text << in.rdbuf();
@@ -226,11 +226,11 @@ Result<SpoolManifest> DiskSpool::read_manifest(std::string_view upload_id) const
     manifest.created_at = doc.value("created_at", "");
     manifest.metadata = doc.value("metadata", std::map<std::string, std::string>{});
     manifest.state = doc.value("state", "spooled") == "published" ? SpoolState::kPublished
-                                                                   : SpoolState::kSpooled;
+                                                                  : SpoolState::kSpooled;
     return manifest;
   } catch (const nlohmann::json::exception& e) {
-    return fail(Error::permanent(ErrorCode::kIo,
-                                 "corrupt manifest for " + std::string(upload_id) + ": " + e.what()));
+    return fail(Error::permanent(
+        ErrorCode::kIo, "corrupt manifest for " + std::string(upload_id) + ": " + e.what()));
   }
 }
 
@@ -288,6 +288,8 @@ Result<std::vector<SpoolManifest>> DiskSpool::recover() {
   return held;
 }
 
-SpoolUsage DiskSpool::usage() const { return {bytes_.load(), files_.load()}; }
+SpoolUsage DiskSpool::usage() const {
+  return {bytes_.load(), files_.load()};
+}
 
 }  // namespace upfleet

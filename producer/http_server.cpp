@@ -1,9 +1,8 @@
 #include "producer/http_server.h"
 
 #include <boost/asio/redirect_error.hpp>
-#include <nlohmann/json.hpp>
-
 #include <limits>
+#include <nlohmann/json.hpp>
 
 #include "common/log.h"
 
@@ -43,7 +42,7 @@ class BeastBodyReader final : public BodyReader {
       parser_.get().body().size = buf.size();
       stream_.expires_after(timeout_);
       co_await bhttp::async_read_some(stream_, buffer_, parser_,
-                                     asio::redirect_error(asio::use_awaitable, ec));
+                                      asio::redirect_error(asio::use_awaitable, ec));
       const size_t got = buf.size() - parser_.get().body().size;
       if (ec == bhttp::error::need_buffer) ec = {};
       if (ec == beast::error::timeout) {
@@ -97,7 +96,7 @@ asio::awaitable<boost::system::error_code> write_response(beast::tcp_stream& str
   bhttp::response_serializer<bhttp::buffer_body> serializer{out};
   stream.expires_after(timeout);
   co_await bhttp::async_write_header(stream, serializer,
-                                    asio::redirect_error(asio::use_awaitable, ec));
+                                     asio::redirect_error(asio::use_awaitable, ec));
   if (ec) co_return ec;
   std::vector<std::byte> chunk(kStreamChunkBytes);
   uint64_t remaining = response.stream_length;
@@ -180,8 +179,9 @@ Result<std::unique_ptr<HttpServer>> HttpServer::bind(HttpServerOptions options,
   if (!ec) server->acceptor_.bind(*endpoint, ec);
   if (!ec) server->acceptor_.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    return fail(Error::permanent(ErrorCode::kUnavailable,
-                                 "cannot listen on " + server->options_.listen + ": " + ec.message()));
+    return fail(
+        Error::permanent(ErrorCode::kUnavailable,
+                         "cannot listen on " + server->options_.listen + ": " + ec.message()));
   }
   server->port_ = server->acceptor_.local_endpoint().port();
   return server;
@@ -190,7 +190,9 @@ Result<std::unique_ptr<HttpServer>> HttpServer::bind(HttpServerOptions options,
 HttpServer::HttpServer(HttpServerOptions options, HttpHandler handler)
     : options_(std::move(options)), handler_(std::move(handler)), acceptor_(io_) {}
 
-HttpServer::~HttpServer() { stop(std::chrono::milliseconds(0)); }
+HttpServer::~HttpServer() {
+  stop(std::chrono::milliseconds(0));
+}
 
 void HttpServer::start() {
   asio::co_spawn(io_, accept_loop(), asio::detached);
@@ -243,8 +245,8 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));
   boost::system::error_code ec;
   if (open > options_.max_connections) {
-    HttpResponse busy = json_error(503, "too_many_connections",
-                                   "the ingest is at max_connections; retry shortly");
+    HttpResponse busy =
+        json_error(503, "too_many_connections", "the ingest is at max_connections; retry shortly");
     busy.headers.emplace_back("Retry-After", "1");
     co_await write_response(stream, busy, false, options_.header_timeout);
     stream.socket().shutdown(tcp::socket::shutdown_both, ec);
@@ -270,7 +272,7 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket) {
     stream.expires_after(first ? options_.header_timeout : options_.idle_timeout);
     first = false;
     co_await bhttp::async_read_header(stream, buffer, parser,
-                                     asio::redirect_error(asio::use_awaitable, ec));
+                                      asio::redirect_error(asio::use_awaitable, ec));
     if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
         ec == asio::error::eof || ec == asio::error::connection_reset ||
         ec == asio::error::operation_aborted) {

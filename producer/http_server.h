@@ -77,8 +77,8 @@ struct HttpServerOptions {
   std::string listen = "127.0.0.1:8080";  // host:port; port 0 picks a free one
   int io_threads = 2;
   int max_connections = 1024;
-  std::chrono::milliseconds header_timeout{10'000};  // time to send the request head
-  std::chrono::milliseconds idle_timeout{60'000};    // keep-alive wait between requests
+  std::chrono::milliseconds header_timeout{10'000};     // time to send the request head
+  std::chrono::milliseconds idle_timeout{60'000};       // keep-alive wait between requests
   std::chrono::milliseconds body_read_timeout{30'000};  // max gap between body bytes
   size_t max_header_bytes = 16 * 1024;
 };

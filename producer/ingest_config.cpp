@@ -8,8 +8,8 @@ constexpr uint64_t kMaxAllowedBody = 5ull << 40;  // S3's object size limit
 std::string default_advertise_url(const std::string& listen) {
   auto endpoint = parse_listen_address(listen);
   if (!endpoint) return "";
-  std::string host = endpoint->address().is_unspecified() ? host_name()
-                                                          : endpoint->address().to_string();
+  std::string host =
+      endpoint->address().is_unspecified() ? host_name() : endpoint->address().to_string();
   if (endpoint->address().is_v6()) host = "[" + host + "]";
   return "http://" + host + ":" + std::to_string(endpoint->port());
 }
@@ -32,9 +32,11 @@ Result<IngestConfig> load_ingest_config(const std::optional<std::filesystem::pat
   while (!config.advertise_url.empty() && config.advertise_url.back() == '/') {
     config.advertise_url.pop_back();
   }
-  if (!config.advertise_url.starts_with("http://") && !config.advertise_url.starts_with("https://")) {
-    reader.add_problem("http.advertise_url",
-                       "must be an http(s) URL workers can reach, e.g. http://ingest-0.ingest:8080");
+  if (!config.advertise_url.starts_with("http://") &&
+      !config.advertise_url.starts_with("https://")) {
+    reader.add_problem(
+        "http.advertise_url",
+        "must be an http(s) URL workers can reach, e.g. http://ingest-0.ingest:8080");
   }
   config.http.io_threads = static_cast<int>(reader.get_int("http.io_threads", 2, 1, 64));
   config.http.max_connections =
@@ -45,8 +47,7 @@ Result<IngestConfig> load_ingest_config(const std::optional<std::filesystem::pat
                                                  std::chrono::milliseconds(100));
   config.http.body_read_timeout = reader.get_duration(
       "http.body_read_timeout", std::chrono::seconds(30), std::chrono::milliseconds(100));
-  config.max_body_bytes =
-      reader.get_bytes("http.max_body_bytes", 5ull << 30, 1, kMaxAllowedBody);
+  config.max_body_bytes = reader.get_bytes("http.max_body_bytes", 5ull << 30, 1, kMaxAllowedBody);
   config.blocking_threads = static_cast<int>(reader.get_int("http.blocking_threads", 8, 1, 256));
 
   config.spool.dir = reader.get_string("spool.dir", "/var/tmp/upfleet/spool");

@@ -15,8 +15,8 @@
 namespace upfleet {
 
 struct IngestConfig {
-  std::string ingest_id;     // ingest.id; names this ingest in jobs (it holds their bytes)
-  std::string advertise_url; // http.advertise_url; base of claim-check URIs workers fetch
+  std::string ingest_id;      // ingest.id; names this ingest in jobs (it holds their bytes)
+  std::string advertise_url;  // http.advertise_url; base of claim-check URIs workers fetch
   HttpServerOptions http;
   uint64_t max_body_bytes = 5ull << 30;
   std::chrono::milliseconds publish_timeout{10'000};

@@ -41,8 +41,8 @@ IngestMetrics::IngestMetrics(std::shared_ptr<prometheus::Registry> registry)
                             "Sizes of accepted uploads", size_buckets())),
       spool_bytes(gauge(*registry, "upfleet_spool_bytes", "Bytes held in the spool")),
       spool_files(gauge(*registry, "upfleet_spool_files", "Uploads held in the spool")),
-      open_connections(gauge(*registry, "upfleet_ingest_open_connections",
-                             "Open client connections")),
+      open_connections(
+          gauge(*registry, "upfleet_ingest_open_connections", "Open client connections")),
       status_view_uploads(gauge(*registry, "upfleet_ingest_status_view_uploads",
                                 "Uploads known to the status view")),
       registry_(std::move(registry)),

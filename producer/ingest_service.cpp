@@ -90,22 +90,27 @@ HttpResponse IngestService::get_upload(const HttpRequest& request) {
   return json_response(200, to_json(*event));
 }
 
-HttpResponse IngestService::metrics() {
+void IngestService::refresh_gauges() {
   const auto usage = spool_.usage();
   metrics_.spool_bytes.Set(static_cast<double>(usage.bytes));
   metrics_.spool_files.Set(static_cast<double>(usage.files));
   metrics_.status_view_uploads.Set(static_cast<double>(view_.size()));
+}
+
+HttpResponse IngestService::metrics() {
+  refresh_gauges();
   HttpResponse response = json_response(200, render_metrics(metrics_.registry()));
   response.content_type = "text/plain; version=0.0.4";
   return response;
 }
 
 void IngestService::on_status(const StatusEvent& event) {
-  if (progress_rank(event.state) < progress_rank(UploadState::kUploaded)) return;
+  if (!is_stored(event.state)) return;
   if (event.ingest_id != options_.ingest_id) return;  // another ingest holds those bytes
   if (!spool_.read_manifest(event.upload_id)) return;
   if (auto removed = spool_.remove(event.upload_id); removed) {
     metrics_.spool_deleted.Increment();
+    refresh_gauges();
     log::info("spool file deleted after upload",
               {{"upload_id", event.upload_id}, {"key", event.key}});
   }
@@ -117,7 +122,7 @@ Status IngestService::recover() {
   size_t republished = 0;
   for (const SpoolManifest& manifest : *held) {
     auto status = view_.find(manifest.upload_id);
-    if (status && progress_rank(status->state) >= progress_rank(UploadState::kUploaded)) {
+    if (status && is_stored(status->state)) {
       (void)spool_.remove(manifest.upload_id);
       continue;
     }
@@ -130,8 +135,7 @@ Status IngestService::recover() {
     metrics_.recovered_jobs.Increment();
     ++republished;
   }
-  log::info("spool recovery done",
-            {{"held", held->size()}, {"republished", republished}});
+  log::info("spool recovery done", {{"held", held->size()}, {"republished", republished}});
   return {};
 }
 

@@ -46,6 +46,9 @@ class IngestService {
 
   void set_ready(bool ready) { ready_ = ready; }
 
+  // Updates the spool and status-view gauges (also done on every /metrics scrape).
+  void refresh_gauges();
+
  private:
   asio::awaitable<HttpResponse> route(HttpRequest& request, BodyReader& body, std::string& name);
   asio::awaitable<HttpResponse> put_file(HttpRequest& request, BodyReader& body);

@@ -1,5 +1,6 @@
 // upfleet-ingest: wires config, spool, Kafka, status view and the HTTP server together.
 #include <cstdio>
+#include <thread>
 
 #include "common/config_sections.h"
 #include "common/kafka/kafka_job_publisher.h"
@@ -101,9 +102,21 @@ int main(int argc, char** argv) {
   service.set_ready(true);
   log::info("ready", {{"status_view_uploads", view.size()}});
 
+  // Gauges for scrapes of metrics.listen, which does not pass through the service.
+  std::jthread gauges([&](std::stop_token stop) {
+    while (!stop.stop_requested()) {
+      metrics.open_connections.Set((*server)->open_connections());
+      service.refresh_gauges();
+      for (int i = 0; i < 20 && !stop.stop_requested(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    }
+  });
+
   const std::string signal_name = wait_for_termination();
   log::info("shutting down", {{"signal", signal_name}});
   service.set_ready(false);
+  gauges.request_stop();
   (*server)->stop(std::chrono::seconds(20));
   (*producer)->flush(std::chrono::seconds(5));
   blocking.join();

@@ -13,8 +13,7 @@ HttpResponse IngestService::get_spooled(const HttpRequest& request) {
       return json_error(403, "forbidden",
                         "spool.token is not set, so the spool endpoint serves loopback only");
     }
-  } else if (!token_accepted(request.header(bhttp::field::authorization),
-                             {options_.spool_token})) {
+  } else if (!token_accepted(request.header(bhttp::field::authorization), {options_.spool_token})) {
     return json_error(401, "unauthorized", "missing or wrong spool token");
   }
   const std::string id = request.path.substr(std::string_view("/internal/spool/").size());

@@ -30,12 +30,9 @@ HttpResponse spool_error(const Error& error) {
       response.close = true;
       return response;
     }
-    case ErrorCode::kTimeout:
-      return json_error(408, "request_timeout", error.message);
-    case ErrorCode::kInvalidArgument:
-      return json_error(400, "bad_request", error.message);
-    default:
-      return json_error(500, "spool_failed", error.message);
+    case ErrorCode::kTimeout: return json_error(408, "request_timeout", error.message);
+    case ErrorCode::kInvalidArgument: return json_error(400, "bad_request", error.message);
+    default: return json_error(500, "spool_failed", error.message);
   }
 }
 
@@ -73,7 +70,17 @@ Status IngestService::publish(const SpoolManifest& manifest) {
   queued.sha256 = manifest.sha256;
   queued.at = format_rfc3339(clock_.now());
   if (auto sent = statuses_.publish(queued); !sent) return sent;
-  if (auto sent = jobs_.publish(job_for(manifest)); !sent) return sent;
+  if (auto sent = jobs_.publish(job_for(manifest)); !sent) {
+    // The client gets 503 for this upload id; say so on the status topic too (best effort:
+    // Kafka is likely down), so the `queued` above does not linger in rebuilt views.
+    StatusEvent refused = queued;
+    refused.state = UploadState::kFailed;
+    refused.stage = "ingest";
+    refused.reason = "job not confirmed by Kafka; the upload was refused (HTTP 503)";
+    refused.retryable = false;
+    (void)statuses_.publish(refused);
+    return sent;
+  }
   metrics_.publish_seconds.Observe(
       std::chrono::duration<double>(clock_.steady_now() - started).count());
   SpoolManifest published = manifest;
@@ -143,19 +150,21 @@ asio::awaitable<HttpResponse> IngestService::put_file(HttpRequest& request, Body
   manifest.size = committed->size;
   manifest.sha256 = committed->sha256;
 
-  auto published = co_await run_blocking(blocking_, [this, &manifest]() -> Status {
-    if (auto written = spool_.write_manifest(manifest); !written) return written;
-    return publish(manifest);
-  });
+  auto recorded = co_await run_blocking(
+      blocking_, [this, &manifest]() -> Status { return spool_.write_manifest(manifest); });
+  if (!recorded) {
+    (void)spool_.remove(manifest.upload_id);
+    co_return spool_error(recorded.error());
+  }
+  auto published =
+      co_await run_blocking(blocking_, [this, &manifest]() -> Status { return publish(manifest); });
   if (!published) {
     (void)spool_.remove(manifest.upload_id);
     metrics_.publish_failures.Increment();
     log::error("job not confirmed by kafka; upload refused",
-               {{"upload_id", manifest.upload_id}, {"key", manifest.key},
+               {{"upload_id", manifest.upload_id},
+                {"key", manifest.key},
                 {"error", published.error().message}});
-    if (published.error().code == ErrorCode::kResourceExhausted) {
-      co_return spool_error(published.error());
-    }
     HttpResponse response =
         json_error(503, "queue_unavailable",
                    "the job queue did not confirm the upload; nothing was kept, retry later");
@@ -164,6 +173,7 @@ asio::awaitable<HttpResponse> IngestService::put_file(HttpRequest& request, Body
   }
 
   metrics_.uploads_accepted.Increment();
+  refresh_gauges();
   metrics_.upload_size.Observe(static_cast<double>(manifest.size));
   metrics_.accept_seconds.Observe(
       std::chrono::duration<double>(clock_.steady_now() - started).count());
@@ -171,11 +181,12 @@ asio::awaitable<HttpResponse> IngestService::put_file(HttpRequest& request, Body
                                 {"key", manifest.key},
                                 {"size", manifest.size},
                                 {"sha256", manifest.sha256}});
-  nlohmann::json reply = {{"upload_id", manifest.upload_id},
-                          {"key", manifest.key},
-                          {"size", manifest.size},
-                          {"sha256", manifest.sha256},
-                          {"status_url", options_.advertise_url + "/v1/uploads/" + manifest.upload_id}};
+  nlohmann::json reply = {
+      {"upload_id", manifest.upload_id},
+      {"key", manifest.key},
+      {"size", manifest.size},
+      {"sha256", manifest.sha256},
+      {"status_url", options_.advertise_url + "/v1/uploads/" + manifest.upload_id}};
   co_return json_response(202, reply.dump());
 }
 

@@ -117,12 +117,15 @@ int run_wait(const GlobalOptions& options, const std::vector<std::string>& args,
              http::HttpTransport& transport) {
   auto parsed = parse_args(args, {"state", "timeout"});
   if (!parsed || parsed->positional.empty()) {
-    std::fprintf(stderr, "usage: upfleetctl wait UPLOAD_ID... [--state uploaded] [--timeout 120s]\n");
+    std::fprintf(stderr,
+                 "usage: upfleetctl wait UPLOAD_ID... [--state uploaded] [--timeout 120s]\n");
     return 2;
   }
-  const std::string wanted_text = parsed->flags.contains("state") ? parsed->flags["state"] : "uploaded";
+  const std::string wanted_text =
+      parsed->flags.contains("state") ? parsed->flags["state"] : "uploaded";
   auto wanted = parse_upload_state(wanted_text);
-  auto timeout = parse_duration(parsed->flags.contains("timeout") ? parsed->flags["timeout"] : "120s");
+  auto timeout =
+      parse_duration(parsed->flags.contains("timeout") ? parsed->flags["timeout"] : "120s");
   if (!wanted || !timeout) {
     std::fprintf(stderr, "upfleetctl: bad --state or --timeout\n");
     return 2;
@@ -151,8 +154,8 @@ int run_wait(const GlobalOptions& options, const std::vector<std::string>& args,
   for (const std::string& id : parsed->positional) {
     const nlohmann::json status = latest.contains(id) ? latest[id] : nlohmann::json::object();
     const std::string state = status.value("state", "unknown");
-    if (state != wanted_text && !(status.is_object() && finished(status) &&
-                                  state != "dead_lettered")) {
+    if (state != wanted_text &&
+        !(status.is_object() && finished(status) && state != "dead_lettered")) {
       ++failures;
     }
     if (options.json) {

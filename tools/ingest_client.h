@@ -3,9 +3,8 @@
 
 #include <filesystem>
 #include <functional>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "common/error.h"
 #include "common/http/http_transport.h"
@@ -20,8 +19,9 @@ class IngestClient {
 
   // PUT /v1/files/{key} streaming the file. The 202 body, or an error carrying the server's
   // {error:{message}} (retryable for 503/507).
-  Result<nlohmann::json> put_file(const std::filesystem::path& file, const std::string& key,
-                                  const std::function<void(uint64_t sent, uint64_t total)>& progress);
+  Result<nlohmann::json> put_file(
+      const std::filesystem::path& file, const std::string& key,
+      const std::function<void(uint64_t sent, uint64_t total)>& progress);
 
   // GET /v1/uploads/{id}. kNotFound for unknown ids.
   Result<nlohmann::json> status(const std::string& upload_id);

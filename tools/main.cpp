@@ -10,7 +10,8 @@
 
 namespace {
 
-constexpr const char* kUsage = R"(usage: upfleetctl [--server URL] [--token TOKEN] [--json] COMMAND ...
+constexpr const char* kUsage =
+    R"(usage: upfleetctl [--server URL] [--token TOKEN] [--json] COMMAND ...
 
 commands:
   put FILE... [--key KEY] [--prefix PREFIX]   upload files through the ingest (progress bar on a terminal)

@@ -21,7 +21,8 @@ Result<size_t> HttpByteSource::read_at(uint64_t offset, std::span<std::byte> buf
   if (buf.size() >= window_bytes_) return fetch(offset, buf);
 
   std::lock_guard lock(window_mutex_);
-  const bool hit = offset >= window_offset_ && offset + buf.size() <= window_offset_ + window_.size();
+  const bool hit =
+      offset >= window_offset_ && offset + buf.size() <= window_offset_ + window_.size();
   if (!hit) {
     window_.resize(static_cast<size_t>(std::min<uint64_t>(window_bytes_, size_ - offset)));
     auto got = fetch(offset, window_);
@@ -40,7 +41,8 @@ Result<size_t> HttpByteSource::fetch(uint64_t offset, std::span<std::byte> buf) 
   request.method = "GET";
   request.url = url_;
   request.headers.emplace_back("Range", http::range_header(offset, buf.size()));
-  if (!bearer_token_.empty()) request.headers.emplace_back("Authorization", "Bearer " + bearer_token_);
+  if (!bearer_token_.empty())
+    request.headers.emplace_back("Authorization", "Bearer " + bearer_token_);
   size_t filled = 0;
   bool overflow = false;
   request.on_body = [&](std::string_view chunk) {
@@ -54,13 +56,14 @@ Result<size_t> HttpByteSource::fetch(uint64_t offset, std::span<std::byte> buf) 
   };
   auto response = transport_.perform(request);
   if (overflow) {
-    return fail(Error::permanent(ErrorCode::kProtocol, url_ + ": source sent more than the range asked"));
+    return fail(
+        Error::permanent(ErrorCode::kProtocol, url_ + ": source sent more than the range asked"));
   }
   if (!response) return fail(response.error().with_context("fetching " + url_));
   const long status = response->status;
   if (status == 404 || status == 410) {
-    return fail(Error::permanent(ErrorCode::kNotFound, url_ + ": source is gone (HTTP " +
-                                                           std::to_string(status) + ")"));
+    return fail(Error::permanent(ErrorCode::kNotFound,
+                                 url_ + ": source is gone (HTTP " + std::to_string(status) + ")"));
   }
   if (status == 401 || status == 403) {
     return fail(Error::permanent(ErrorCode::kPermissionDenied,
@@ -68,8 +71,8 @@ Result<size_t> HttpByteSource::fetch(uint64_t offset, std::span<std::byte> buf) 
                                      "); check that spool.token matches the ingest's"));
   }
   if (status >= 500 || status == 429 || status == 408) {
-    return fail(Error::transient(ErrorCode::kUnavailable,
-                                 url_ + ": HTTP " + std::to_string(status)));
+    return fail(
+        Error::transient(ErrorCode::kUnavailable, url_ + ": HTTP " + std::to_string(status)));
   }
   if (status != 206 && !(status == 200 && offset == 0)) {
     return fail(Error::permanent(ErrorCode::kProtocol,

@@ -53,6 +53,11 @@ void JobLoop::run() {
   while (!stopping_.load()) {
     auto polled = source_.poll(std::chrono::milliseconds(200));
     metrics_.assigned_partitions.Set(static_cast<double>(source_.assigned_partitions().size()));
+    const uint64_t rebalances = source_.rebalance_count();
+    if (rebalances > rebalances_seen_) {
+      metrics_.rebalances.Increment(static_cast<double>(rebalances - rebalances_seen_));
+      rebalances_seen_ = rebalances;
+    }
     if (!polled) {
       log::warn("kafka consumer error", {{"error", polled.error().message}});
       continue;
@@ -98,9 +103,9 @@ bool JobLoop::dead_letter(const JobMessage& message, const std::string& stage, c
 bool JobLoop::process(const JobMessage& message) {
   auto job = parse_job(message.value);
   if (!job) {
-    log::error("malformed job sent to the dead-letter topic",
-               {{"partition", message.partition}, {"offset", message.offset},
-                {"error", job.error().message}});
+    log::error("malformed job sent to the dead-letter topic", {{"partition", message.partition},
+                                                               {"offset", message.offset},
+                                                               {"error", job.error().message}});
     metrics_.count_job("unknown", "dead_lettered");
     return dead_letter(message, "parse", job.error(), 1, nullptr);
   }
@@ -116,9 +121,10 @@ bool JobLoop::process(const JobMessage& message) {
   if (!attempted.result) {
     const Error& error = attempted.result.error();
     if (error.code == ErrorCode::kCancelled && stopping_.load()) return false;
-    log::error("job failed; sending it to the dead-letter topic",
-               {{"upload_id", job->upload_id}, {"key", job->key}, {"attempts", attempted.attempts},
-                {"error", error.message}});
+    log::error("job failed; sending it to the dead-letter topic", {{"upload_id", job->upload_id},
+                                                                   {"key", job->key},
+                                                                   {"attempts", attempted.attempts},
+                                                                   {"error", error.message}});
     metrics_.count_job(type, "dead_lettered");
     return dead_letter(message, type, error, attempted.attempts, &*job);
   }
@@ -128,8 +134,12 @@ bool JobLoop::process(const JobMessage& message) {
   }
   metrics_.count_job(type, outcome);
   metrics_.bytes_uploaded.Increment(static_cast<double>(done.bytes_sent));
-  log::info("job done", {{"upload_id", job->upload_id}, {"key", job->key}, {"type", type},
-                         {"outcome", outcome}, {"seconds", seconds}, {"etag", done.event.etag}});
+  log::info("job done", {{"upload_id", job->upload_id},
+                         {"key", job->key},
+                         {"type", type},
+                         {"outcome", outcome},
+                         {"seconds", seconds},
+                         {"etag", done.event.etag}});
   return true;
 }
 
@@ -144,9 +154,11 @@ JobLoop::Attempted JobLoop::run_with_retries(const Job& job) {
     if (!backoff_.allows(attempt + 1)) break;
     metrics_.retries.Increment();
     const auto delay = backoff_.delay(attempt - 1);
-    log::warn("job attempt failed; retrying",
-              {{"upload_id", job.upload_id}, {"key", job.key}, {"attempt", attempt},
-               {"delay_ms", delay.count()}, {"error", attempted.result.error().message}});
+    log::warn("job attempt failed; retrying", {{"upload_id", job.upload_id},
+                                               {"key", job.key},
+                                               {"attempt", attempt},
+                                               {"delay_ms", delay.count()},
+                                               {"error", attempted.result.error().message}});
     if (!pause(delay)) {
       attempted.result = fail(Error::permanent(ErrorCode::kCancelled, "worker is stopping"));
       return attempted;
@@ -157,8 +169,7 @@ JobLoop::Attempted JobLoop::run_with_retries(const Job& job) {
 
 Result<UploadOutcome> JobLoop::run_once(const Job& job) {
   switch (job.type) {
-    case JobType::kUpload:
-      return uploads_.run(job);
+    case JobType::kUpload: return uploads_.run(job);
     case JobType::kDelete: {
       const ObjectRef ref{job.bucket.empty() ? default_bucket_ : job.bucket, job.key};
       if (auto deleted = store_.delete_object(ref); !deleted) return fail(deleted.error());

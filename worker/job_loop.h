@@ -57,6 +57,7 @@ class JobLoop {
   std::string default_bucket_;
   const Clock& clock_;
 
+  uint64_t rebalances_seen_ = 0;
   std::atomic<bool> stopping_{false};
   std::mutex stop_mutex_;
   std::condition_variable stop_cv_;

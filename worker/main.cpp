@@ -1,5 +1,6 @@
 // upfleet-worker: wires config, Kafka, S3 and the job loop together.
 #include <cstdio>
+#include <future>
 #include <thread>
 
 #include "common/kafka/kafka_dead_letter_sink.h"
@@ -81,7 +82,13 @@ int main(int argc, char** argv) {
   const std::string signal_name = wait_for_termination();
   log::info("shutting down", {{"signal", signal_name}});
   loop.stop();
-  consumer.join();
+  // The job in flight gets worker.shutdown_grace to finish; after that we leave without
+  // committing it, and it runs again elsewhere (handlers are idempotent).
+  auto finished = std::async(std::launch::async, [&consumer] { consumer.join(); });
+  if (finished.wait_for(config->shutdown_grace) != std::future_status::ready) {
+    log::warn("job still running after worker.shutdown_grace; leaving it for redelivery");
+    std::_Exit(0);
+  }
   (*source)->close();
   (*producer)->flush(std::chrono::seconds(5));
   log::info("stopped");

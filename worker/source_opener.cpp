@@ -24,7 +24,8 @@ Result<std::unique_ptr<ByteSource>> DefaultSourceOpener::open(const ClaimCheck& 
     }
     return std::unique_ptr<ByteSource>(std::move(*file));
   }
-  return fail(Error::invalid("source.uri '" + uri + "': unsupported scheme (use http, https or file)"));
+  return fail(
+      Error::invalid("source.uri '" + uri + "': unsupported scheme (use http, https or file)"));
 }
 
 }  // namespace upfleet

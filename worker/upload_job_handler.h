@@ -18,8 +18,8 @@ inline constexpr std::string_view kMetaSha256 = "sha256";
 inline constexpr std::string_view kMetaUploadId = "upfleet-upload-id";
 
 struct UploadOutcome {
-  StatusEvent event;       // state uploaded
-  bool skipped = false;    // the object was already there with the same checksum
+  StatusEvent event;     // state uploaded
+  bool skipped = false;  // the object was already there with the same checksum
   uint64_t bytes_sent = 0;
 };
 
@@ -27,7 +27,10 @@ class UploadJobHandler {
  public:
   UploadJobHandler(ObjectStore& store, SourceOpener& sources, std::string default_bucket,
                    const Clock& clock)
-      : store_(store), sources_(sources), default_bucket_(std::move(default_bucket)), clock_(clock) {}
+      : store_(store),
+        sources_(sources),
+        default_bucket_(std::move(default_bucket)),
+        clock_(clock) {}
 
   // Errors keep `retryable` from the layer that failed (S3, source fetch); a verification
   // mismatch is a retryable kIntegrity error (the next attempt uploads again).

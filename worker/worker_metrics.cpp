@@ -26,8 +26,8 @@ WorkerMetrics::WorkerMetrics(std::shared_ptr<prometheus::Registry> registry)
       assigned_partitions(gauge(*registry, "upfleet_worker_assigned_partitions",
                                 "Job topic partitions assigned to this worker")),
       inflight_jobs(gauge(*registry, "upfleet_worker_inflight_jobs", "Jobs running now")),
-      rebalances(gauge(*registry, "upfleet_worker_rebalances",
-                       "Consumer group rebalance callbacks seen since start")),
+      rebalances(counter(*registry, "upfleet_worker_rebalances_total",
+                         "Consumer group rebalances (assignments and revocations) seen")),
       registry_(std::move(registry)),
       jobs_(prometheus::BuildCounter()
                 .Name("upfleet_worker_jobs_total")

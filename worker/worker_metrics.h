@@ -19,13 +19,13 @@ class WorkerMetrics {
   // upfleet_worker_job_duration_seconds{type, outcome}
   void observe_job(const std::string& type, const std::string& outcome, double seconds);
 
-  prometheus::Counter& bytes_uploaded;       // upfleet_worker_uploaded_bytes_total
-  prometheus::Counter& retries;              // upfleet_worker_retries_total
-  prometheus::Counter& dead_letters;         // upfleet_worker_dead_letters_total
-  prometheus::Counter& commit_failures;      // upfleet_worker_commit_failures_total
-  prometheus::Gauge& assigned_partitions;    // upfleet_worker_assigned_partitions
-  prometheus::Gauge& inflight_jobs;          // upfleet_worker_inflight_jobs
-  prometheus::Gauge& rebalances;             // upfleet_worker_rebalances (total seen)
+  prometheus::Counter& bytes_uploaded;     // upfleet_worker_uploaded_bytes_total
+  prometheus::Counter& retries;            // upfleet_worker_retries_total
+  prometheus::Counter& dead_letters;       // upfleet_worker_dead_letters_total
+  prometheus::Counter& commit_failures;    // upfleet_worker_commit_failures_total
+  prometheus::Gauge& assigned_partitions;  // upfleet_worker_assigned_partitions
+  prometheus::Gauge& inflight_jobs;        // upfleet_worker_inflight_jobs
+  prometheus::Counter& rebalances;         // upfleet_worker_rebalances_total
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;

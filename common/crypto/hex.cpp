@@ -27,7 +27,9 @@ std::string to_hex(std::span<const std::byte> bytes) {
   return out;
 }
 
-std::string to_hex(std::string_view bytes) { return to_hex(as_bytes(bytes)); }
+std::string to_hex(std::string_view bytes) {
+  return to_hex(as_bytes(bytes));
+}
 
 std::optional<std::vector<std::byte>> from_hex(std::string_view hex) {
   if (hex.size() % 2 != 0) return std::nullopt;

@@ -20,7 +20,9 @@ void Md5::update(std::span<const std::byte> bytes) {
   }
 }
 
-void Md5::update(std::string_view bytes) { update(as_bytes(bytes)); }
+void Md5::update(std::string_view bytes) {
+  update(as_bytes(bytes));
+}
 
 Md5Digest Md5::finish() {
   Md5Digest digest{};
@@ -33,9 +35,13 @@ Md5Digest Md5::finish() {
   return digest;
 }
 
-std::string Md5::finish_base64() { return to_base64(finish()); }
+std::string Md5::finish_base64() {
+  return to_base64(finish());
+}
 
-std::string Md5::finish_hex() { return to_hex(finish()); }
+std::string Md5::finish_hex() {
+  return to_hex(finish());
+}
 
 std::string md5_base64(std::span<const std::byte> bytes) {
   Md5 hasher;
@@ -43,7 +49,9 @@ std::string md5_base64(std::span<const std::byte> bytes) {
   return hasher.finish_base64();
 }
 
-std::string md5_base64(std::string_view bytes) { return md5_base64(as_bytes(bytes)); }
+std::string md5_base64(std::string_view bytes) {
+  return md5_base64(as_bytes(bytes));
+}
 
 std::string md5_hex(std::string_view bytes) {
   Md5 hasher;

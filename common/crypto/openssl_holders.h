@@ -1,9 +1,9 @@
 // RAII holders for the OpenSSL handles the hashers use, so no early return leaks a context.
 #pragma once
 
-#include <memory>
-
 #include <openssl/evp.h>
+
+#include <memory>
 
 namespace upfleet::crypto {
 

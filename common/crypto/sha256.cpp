@@ -22,7 +22,9 @@ void Sha256::update(std::span<const std::byte> bytes) {
   }
 }
 
-void Sha256::update(std::string_view bytes) { update(as_bytes(bytes)); }
+void Sha256::update(std::string_view bytes) {
+  update(as_bytes(bytes));
+}
 
 Sha256Digest Sha256::finish() {
   Sha256Digest digest{};
@@ -35,7 +37,9 @@ Sha256Digest Sha256::finish() {
   return digest;
 }
 
-std::string Sha256::finish_hex() { return to_hex(finish()); }
+std::string Sha256::finish_hex() {
+  return to_hex(finish());
+}
 
 Sha256Digest sha256(std::span<const std::byte> bytes) {
   Sha256 hasher;
@@ -43,6 +47,8 @@ Sha256Digest sha256(std::span<const std::byte> bytes) {
   return hasher.finish();
 }
 
-std::string sha256_hex(std::string_view bytes) { return to_hex(sha256(as_bytes(bytes))); }
+std::string sha256_hex(std::string_view bytes) {
+  return to_hex(sha256(as_bytes(bytes)));
+}
 
 }  // namespace upfleet::crypto

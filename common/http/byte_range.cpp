@@ -50,7 +50,9 @@ std::string content_range(const ByteRange& range, uint64_t size) {
          std::to_string(range.offset + range.length - 1) + "/" + std::to_string(size);
 }
 
-std::string unsatisfied_content_range(uint64_t size) { return "bytes */" + std::to_string(size); }
+std::string unsatisfied_content_range(uint64_t size) {
+  return "bytes */" + std::to_string(size);
+}
 
 std::string range_header(uint64_t offset, uint64_t length) {
   return "bytes=" + std::to_string(offset) + "-" + std::to_string(offset + length - 1);

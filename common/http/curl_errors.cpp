@@ -24,10 +24,8 @@ Error curl_error(CURLcode code, std::string_view context, std::string_view detai
   switch (code) {
     case CURLE_URL_MALFORMAT:
     case CURLE_UNSUPPORTED_PROTOCOL:
-    case CURLE_BAD_FUNCTION_ARGUMENT:
-      return Error::invalid(std::move(message));
-    case CURLE_OPERATION_TIMEDOUT:
-      return Error::transient(ErrorCode::kTimeout, std::move(message));
+    case CURLE_BAD_FUNCTION_ARGUMENT: return Error::invalid(std::move(message));
+    case CURLE_OPERATION_TIMEDOUT: return Error::transient(ErrorCode::kTimeout, std::move(message));
     case CURLE_ABORTED_BY_CALLBACK:
       return Error::permanent(ErrorCode::kCancelled, std::move(message));
     case CURLE_PEER_FAILED_VERIFICATION:

@@ -2,9 +2,9 @@
 // failures are worth retrying.
 #pragma once
 
-#include <string_view>
-
 #include <curl/curl.h>
+
+#include <string_view>
 
 #include "common/error.h"
 

@@ -1,9 +1,9 @@
 // RAII holders for libcurl handles: every early return releases them.
 #pragma once
 
-#include <memory>
-
 #include <curl/curl.h>
+
+#include <memory>
 
 namespace upfleet::http {
 

@@ -32,7 +32,9 @@ bool has_header(const Headers& headers, std::string_view lower_name) {
                      [&](const auto& header) { return lower(header.first) == lower_name; });
 }
 
-bool is_success(long status) { return status >= 200 && status < 300; }
+bool is_success(long status) {
+  return status >= 200 && status < 300;
+}
 
 }  // namespace
 
@@ -86,8 +88,9 @@ size_t CurlTransfer::on_write(char* data, size_t size, size_t count, void* self)
       request.on_body && (!request.stream_success_only || is_success(transfer.response_.status));
   if (stream) {
     if (request.on_body(chunk)) return chunk.size();
-    transfer.abort_reason_ = Error::permanent(
-        ErrorCode::kCancelled, transfer.context() + ": response body consumer stopped the transfer");
+    transfer.abort_reason_ =
+        Error::permanent(ErrorCode::kCancelled,
+                         transfer.context() + ": response body consumer stopped the transfer");
     return 0;
   }
   std::string& body = transfer.response_.body;
@@ -113,8 +116,8 @@ size_t CurlTransfer::on_read(char* buffer, size_t size, size_t count, void* self
     return want;
   }
   const uint64_t offset = request.body_offset + transfer.body_sent_;
-  auto read = request.body_source->read_at(
-      offset, std::as_writable_bytes(std::span<char>(buffer, want)));
+  auto read =
+      request.body_source->read_at(offset, std::as_writable_bytes(std::span<char>(buffer, want)));
   if (!read) {
     transfer.abort_reason_ = read.error().with_context(
         transfer.context() + ": reading request body at offset " + std::to_string(offset));

@@ -3,11 +3,11 @@
 // Internal to CurlTransport.
 #pragma once
 
+#include <curl/curl.h>
+
 #include <cstddef>
 #include <optional>
 #include <string>
-
-#include <curl/curl.h>
 
 #include "common/http/curl_holders.h"
 #include "common/http/http_transport.h"

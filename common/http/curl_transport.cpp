@@ -22,8 +22,8 @@ CurlTransport::CurlTransport(CurlTransportOptions options) : options_(std::move(
 
 Result<CurlEasyPtr> CurlTransport::acquire() {
   if (const CURLcode init = global_init_once(); init != CURLE_OK) {
-    return fail(Error::permanent(ErrorCode::kInternal, std::string("curl_global_init failed: ") +
-                                                           curl_easy_strerror(init)));
+    return fail(Error::permanent(
+        ErrorCode::kInternal, std::string("curl_global_init failed: ") + curl_easy_strerror(init)));
   }
   CurlEasyPtr handle;
   {

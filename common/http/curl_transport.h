@@ -12,7 +12,7 @@
 namespace upfleet::http {
 
 struct CurlTransportOptions {
-  std::string ca_file;  // PEM CA bundle for HTTPS; empty uses the system store
+  std::string ca_file;    // PEM CA bundle for HTTPS; empty uses the system store
   bool insecure = false;  // skip TLS peer/host verification: self-signed test servers only
   // Idle easy handles kept for reuse; each keeps its connections alive, so this bounds the
   // warm connections. More concurrent requests still work, using short-lived handles.

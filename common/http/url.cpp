@@ -21,12 +21,14 @@ Error bad_url(std::string_view text, std::string_view why) {
 }  // namespace
 
 std::string Url::authority() const {
-  const bool default_port = !port || (scheme == "http" && *port == 80) ||
-                            (scheme == "https" && *port == 443);
+  const bool default_port =
+      !port || (scheme == "http" && *port == 80) || (scheme == "https" && *port == 443);
   return default_port ? host : host + ":" + std::to_string(*port);
 }
 
-std::string Url::origin() const { return scheme + "://" + authority(); }
+std::string Url::origin() const {
+  return scheme + "://" + authority();
+}
 
 Result<Url> parse_url(std::string_view text) {
   Url url;

@@ -34,7 +34,9 @@ Result<std::unique_ptr<KafkaJobSource>> KafkaJobSource::create(const KafkaSettin
   return source;
 }
 
-KafkaJobSource::~KafkaJobSource() { close(); }
+KafkaJobSource::~KafkaJobSource() {
+  close();
+}
 
 void KafkaJobSource::on_rebalance(rd_kafka_t* handle, rd_kafka_resp_err_t err,
                                   rd_kafka_topic_partition_list_t* partitions, void* opaque) {
@@ -43,10 +45,12 @@ void KafkaJobSource::on_rebalance(rd_kafka_t* handle, rd_kafka_resp_err_t err,
   const bool cooperative = std::string_view(rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE";
   std::lock_guard lock(self->mutex_);
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-    for (int i = 0; i < partitions->cnt; ++i) self->assigned_.insert(partitions->elems[i].partition);
+    for (int i = 0; i < partitions->cnt; ++i)
+      self->assigned_.insert(partitions->elems[i].partition);
     if (cooperative) {
       KafkaErrorHandle error(rd_kafka_incremental_assign(handle, partitions));
-      if (error) log::error("incremental assign failed", {{"error", rd_kafka_error_string(error.get())}});
+      if (error)
+        log::error("incremental assign failed", {{"error", rd_kafka_error_string(error.get())}});
     } else {
       rd_kafka_assign(handle, partitions);
     }
@@ -54,13 +58,15 @@ void KafkaJobSource::on_rebalance(rd_kafka_t* handle, rd_kafka_resp_err_t err,
     for (int i = 0; i < partitions->cnt; ++i) self->assigned_.erase(partitions->elems[i].partition);
     if (cooperative) {
       KafkaErrorHandle error(rd_kafka_incremental_unassign(handle, partitions));
-      if (error) log::error("incremental unassign failed", {{"error", rd_kafka_error_string(error.get())}});
+      if (error)
+        log::error("incremental unassign failed", {{"error", rd_kafka_error_string(error.get())}});
     } else {
       rd_kafka_assign(handle, nullptr);
     }
   }
-  log::info(err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS ? "partitions assigned" : "partitions revoked",
-            {{"count", partitions->cnt}, {"now_assigned", self->assigned_.size()}});
+  log::info(
+      err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS ? "partitions assigned" : "partitions revoked",
+      {{"count", partitions->cnt}, {"now_assigned", self->assigned_.size()}});
 }
 
 Result<std::optional<JobMessage>> KafkaJobSource::poll(std::chrono::milliseconds timeout) {
@@ -68,14 +74,15 @@ Result<std::optional<JobMessage>> KafkaJobSource::poll(std::chrono::milliseconds
   if (!message) return std::optional<JobMessage>();
   if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return std::optional<JobMessage>();
   if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return fail(kafka_error(message->err, std::string("consuming: ") +
-                                              rd_kafka_message_errstr(message.get())));
+    return fail(kafka_error(message->err,
+                            std::string("consuming: ") + rd_kafka_message_errstr(message.get())));
   }
   JobMessage job;
   job.topic = rd_kafka_topic_name(message->rkt);
   job.partition = message->partition;
   job.offset = message->offset;
-  if (message->key != nullptr) job.key.assign(static_cast<const char*>(message->key), message->key_len);
+  if (message->key != nullptr)
+    job.key.assign(static_cast<const char*>(message->key), message->key_len);
   if (message->payload != nullptr) {
     job.value.assign(static_cast<const char*>(message->payload), message->len);
   }
@@ -84,11 +91,12 @@ Result<std::optional<JobMessage>> KafkaJobSource::poll(std::chrono::milliseconds
     const char* name = nullptr;
     const void* value = nullptr;
     size_t size = 0;
-    for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) ==
-                       RD_KAFKA_RESP_ERR_NO_ERROR;
+    for (size_t i = 0;
+         rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
          ++i) {
-      job.headers.emplace_back(name, value == nullptr ? std::string()
-                                                      : std::string(static_cast<const char*>(value), size));
+      job.headers.emplace_back(name, value == nullptr
+                                         ? std::string()
+                                         : std::string(static_cast<const char*>(value), size));
     }
   }
   return std::optional<JobMessage>(std::move(job));

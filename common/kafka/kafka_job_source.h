@@ -31,9 +31,7 @@ class KafkaJobSource final : public JobSource {
   Status commit(const std::string& topic, int32_t partition, int64_t next_offset) override;
   std::vector<int32_t> assigned_partitions() const override;
   void close() override;
-
-  // Rebalances seen (assign + revoke callbacks), for metrics.
-  uint64_t rebalances() const { return rebalances_.load(); }
+  uint64_t rebalance_count() const override { return rebalances_.load(); }
 
  private:
   KafkaJobSource() = default;

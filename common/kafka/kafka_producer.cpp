@@ -38,21 +38,23 @@ void on_error(rd_kafka_t* handle, int code, const char* reason, void* opaque) {
     log::error("kafka producer fatal error", {{"reason", detail}});
     return;
   }
-  log::warn("kafka producer error", {{"error", rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(code))},
-                                     {"reason", reason}});
+  log::warn(
+      "kafka producer error",
+      {{"error", rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(code))}, {"reason", reason}});
 }
 
 }  // namespace
 
 Result<std::unique_ptr<KafkaProducer>> KafkaProducer::create(
     const KafkaSettings& settings, std::chrono::milliseconds delivery_timeout) {
-  auto conf = make_conf(settings, {{"enable.idempotence", "true"},
-                                   {"acks", "all"},
-                                   {"partitioner", "murmur2_random"},
-                                   {"linger.ms", "1"},
-                                   {"message.timeout.ms", std::to_string(delivery_timeout.count())},
-                                   {"socket.connection.setup.timeout.ms",
-                                    std::to_string(std::max<int64_t>(1000, delivery_timeout.count()))}});
+  auto conf =
+      make_conf(settings, {{"enable.idempotence", "true"},
+                           {"acks", "all"},
+                           {"partitioner", "murmur2_random"},
+                           {"linger.ms", "1"},
+                           {"message.timeout.ms", std::to_string(delivery_timeout.count())},
+                           {"socket.connection.setup.timeout.ms",
+                            std::to_string(std::max<int64_t>(1000, delivery_timeout.count()))}});
   if (!conf) return fail(conf.error());
   rd_kafka_conf_set_dr_msg_cb(conf->get(), on_delivery);
   char errstr[512];
@@ -95,7 +97,8 @@ Status KafkaProducer::produce(std::string_view topic, std::string_view key, std:
   }
   // librdkafka reports every message by message.timeout.ms; the margin only guards against a
   // report that never comes (a bug), so the outcome is definite in practice.
-  const auto deadline = std::chrono::steady_clock::now() + delivery_timeout_ + std::chrono::seconds(5);
+  const auto deadline =
+      std::chrono::steady_clock::now() + delivery_timeout_ + std::chrono::seconds(5);
   auto delivery = std::make_shared<Delivery>();
   for (;;) {
     HeadersHandle message_headers(rd_kafka_headers_new(headers.size()));
@@ -124,9 +127,9 @@ Status KafkaProducer::produce(std::string_view topic, std::string_view key, std:
   }
   std::unique_lock lock(delivery->mutex);
   if (!delivery->done_cv.wait_until(lock, deadline, [&] { return delivery->done; })) {
-    return fail(Error::transient(ErrorCode::kTimeout,
-                                 "kafka did not confirm the message to " + std::string(topic) +
-                                     " in time; is the broker reachable?"));
+    return fail(Error::transient(ErrorCode::kTimeout, "kafka did not confirm the message to " +
+                                                          std::string(topic) +
+                                                          " in time; is the broker reachable?"));
   }
   if (delivery->error != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return fail(kafka_error(delivery->error, "delivering to " + std::string(topic)));

@@ -20,9 +20,8 @@ void on_log(const rd_kafka_t* handle, int level, const char* facility, const cha
                           : level == 4 ? log::Level::kWarn
                           : level <= 6 ? log::Level::kInfo
                                        : log::Level::kDebug;
-  log::write(ours, "librdkafka", {{"client", rd_kafka_name(handle)},
-                                  {"facility", facility},
-                                  {"detail", message}});
+  log::write(ours, "librdkafka",
+             {{"client", rd_kafka_name(handle)}, {"facility", facility}, {"detail", message}});
 }
 
 }  // namespace
@@ -49,8 +48,7 @@ Error kafka_error(rd_kafka_resp_err_t code, std::string_view context) {
   switch (code) {
     case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:
     case RD_KAFKA_RESP_ERR__TIMED_OUT:
-    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
-      return Error::transient(ErrorCode::kTimeout, message);
+    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT: return Error::transient(ErrorCode::kTimeout, message);
     case RD_KAFKA_RESP_ERR__QUEUE_FULL:
       return Error::transient(ErrorCode::kResourceExhausted,
                               message + " (raise kafka.properties.queue.buffering.max.messages)");
@@ -58,10 +56,10 @@ Error kafka_error(rd_kafka_resp_err_t code, std::string_view context) {
       return Error::permanent(ErrorCode::kTooLarge, message);
     case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
     case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
-      return Error::transient(ErrorCode::kUnavailable,
-                              message + " (create the topics: scripts/services up does it locally)");
-    default:
-      return Error::transient(ErrorCode::kUnavailable, message);
+      return Error::transient(
+          ErrorCode::kUnavailable,
+          message + " (create the topics: scripts/services up does it locally)");
+    default: return Error::transient(ErrorCode::kUnavailable, message);
   }
 }
 

@@ -57,8 +57,8 @@ Result<std::unique_ptr<KafkaTopicReader>> KafkaTopicReader::start(
   if (auto err = rd_kafka_assign(handle.get(), list.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return fail(kafka_error(err, "assigning " + topic));
   }
-  std::unique_ptr<KafkaTopicReader> reader(
-      new KafkaTopicReader(std::move(handle), std::move(topic), *partitions, std::move(on_message)));
+  std::unique_ptr<KafkaTopicReader> reader(new KafkaTopicReader(
+      std::move(handle), std::move(topic), *partitions, std::move(on_message)));
   reader->thread_ = std::thread([r = reader.get()] { r->run(); });
   return reader;
 }
@@ -95,7 +95,8 @@ void KafkaTopicReader::run() {
       continue;
     }
     if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      log::warn("kafka reader error", {{"topic", topic_}, {"error", rd_kafka_message_errstr(message.get())}});
+      log::warn("kafka reader error",
+                {{"topic", topic_}, {"error", rd_kafka_message_errstr(message.get())}});
       continue;
     }
     TopicRecord record;

@@ -30,9 +30,9 @@ class KafkaTopicReader {
 
   // Connects and starts reading on a background thread. Metadata for the topic is awaited
   // up to `metadata_timeout`: kUnavailable when the broker or topic cannot be found.
-  static Result<std::unique_ptr<KafkaTopicReader>> start(const KafkaSettings& settings,
-                                                         std::string topic, Handler on_message,
-                                                         std::chrono::milliseconds metadata_timeout);
+  static Result<std::unique_ptr<KafkaTopicReader>> start(
+      const KafkaSettings& settings, std::string topic, Handler on_message,
+      std::chrono::milliseconds metadata_timeout);
   ~KafkaTopicReader();
   KafkaTopicReader(const KafkaTopicReader&) = delete;
   KafkaTopicReader& operator=(const KafkaTopicReader&) = delete;

@@ -22,8 +22,8 @@ Result<BodyChecksums> checksum_range(ByteSource& source, uint64_t offset, uint64
     const size_t want = static_cast<size_t>(std::min<uint64_t>(buffer.size(), length - done));
     auto read = source.read_at(offset + done, std::span(buffer.data(), want));
     if (!read) {
-      return fail(read.error().with_context("hashing body at offset " +
-                                            std::to_string(offset + done)));
+      return fail(
+          read.error().with_context("hashing body at offset " + std::to_string(offset + done)));
     }
     if (*read == 0) {
       return fail(Error::permanent(ErrorCode::kIntegrity,

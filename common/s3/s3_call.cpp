@@ -21,11 +21,13 @@ bool has_control_char(std::string_view text) {
   });
 }
 
-bool is_success(long status) { return status >= 200 && status < 300; }
+bool is_success(long status) {
+  return status >= 200 && status < 300;
+}
 
 }  // namespace
 
-std::string describe(std::string_view operation, std::string_view bucket, std::string_view key) {
+std::string call_label(std::string_view operation, std::string_view bucket, std::string_view key) {
   std::string out(operation);
   out += " ";
   out += bucket;
@@ -39,8 +41,8 @@ std::string describe(std::string_view operation, std::string_view bucket, std::s
 Status check_object_name(std::string_view bucket, std::string_view key) {
   if (bucket.empty()) return fail(Error::invalid("S3 bucket name is empty; set s3.bucket"));
   if (key.empty() || key.size() > 1024) {
-    return fail(Error::invalid("S3 object key must be 1 to 1024 bytes, got " +
-                               std::to_string(key.size())));
+    return fail(
+        Error::invalid("S3 object key must be 1 to 1024 bytes, got " + std::to_string(key.size())));
   }
   return {};
 }
@@ -60,8 +62,8 @@ Result<http::Headers> metadata_headers(const std::map<std::string, std::string>&
   http::Headers headers;
   for (const auto& [name, value] : metadata) {
     if (name.empty() || !std::all_of(name.begin(), name.end(), is_token_char)) {
-      return fail(Error::invalid("metadata name \"" + name +
-                                 "\" must be letters, digits and - _ . only"));
+      return fail(
+          Error::invalid("metadata name \"" + name + "\" must be letters, digits and - _ . only"));
     }
     if (has_control_char(value)) {
       return fail(Error::invalid("metadata \"" + name + "\" contains control characters"));
@@ -111,8 +113,7 @@ Result<http::HttpResponse> S3Client::send(const Call& call) {
   request.method = call.method;
   request.url = target.url;
   request.headers = std::move(input.headers);
-  request.headers.insert(request.headers.end(), signature.headers.begin(),
-                         signature.headers.end());
+  request.headers.insert(request.headers.end(), signature.headers.begin(), signature.headers.end());
   if (call.body_range != nullptr) {
     request.body_source = call.body_range->source;
     request.body_offset = call.body_range->offset;
@@ -121,8 +122,10 @@ Result<http::HttpResponse> S3Client::send(const Call& call) {
     request.body = call.body;
   }
   request.connect_timeout = config_.connect_timeout;
-  request.low_speed_bytes_per_second = config_.low_speed_bytes_per_second;
-  request.low_speed_window = config_.low_speed_window;
+  request.low_speed_bytes_per_second = call.slow_answer ? 1 : config_.low_speed_bytes_per_second;
+  request.low_speed_window = call.slow_answer
+                                 ? std::max(config_.low_speed_window, kSlowAnswerWindow)
+                                 : config_.low_speed_window;
   request.on_upload_progress = call.on_progress;
   request.on_body = call.sink;
   request.stream_success_only = true;

@@ -2,6 +2,7 @@
 // share. Internal to S3Client.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
@@ -25,13 +26,19 @@ struct S3Client::Call {
   BodySink sink;  // receives a 2xx body instead of the response
   // S3 error codes that mean the caller's goal is already met (NoSuchKey for a delete).
   std::vector<std::string_view> success_error_codes;
+  // The server may work for minutes before answering, trickling whitespace to keep the
+  // connection open (CompleteMultipartUpload); the stall limit must not cut it off.
+  bool slow_answer = false;
 };
+
+// Stall limit for slow_answer calls: AWS documents Complete taking "several minutes".
+inline constexpr std::chrono::seconds kSlowAnswerWindow{15 * 60};
 
 // The largest XML answer we buffer: ListParts with 1000 parts is about 250 KB.
 inline constexpr size_t kMaxXmlResponseBytes = 8 * 1024 * 1024;
 
 // "PutObject bucket/key" (or "CreateBucket bucket").
-std::string describe(std::string_view operation, std::string_view bucket, std::string_view key);
+std::string call_label(std::string_view operation, std::string_view bucket, std::string_view key);
 
 // kInvalidArgument unless bucket is set and key is 1..1024 bytes.
 Status check_object_name(std::string_view bucket, std::string_view key);

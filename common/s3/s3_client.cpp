@@ -9,14 +9,13 @@ constexpr auto kMaxPresignExpiry = std::chrono::seconds(7 * 24 * 3600);
 
 }  // namespace
 
-Result<std::unique_ptr<S3Client>> S3Client::create(S3Config config,
-                                                   http::HttpTransport& transport,
+Result<std::unique_ptr<S3Client>> S3Client::create(S3Config config, http::HttpTransport& transport,
                                                    const Clock& clock) {
   if (config.region.empty()) return fail(Error::invalid("s3.region is empty; e.g. us-east-1"));
   if (config.access_key_id.empty() || config.secret_access_key.empty()) {
-    return fail(Error::invalid(
-        "s3.access_key_id and s3.secret_access_key must both be set (env "
-        "UPFLEET_S3_ACCESS_KEY_ID / UPFLEET_S3_SECRET_ACCESS_KEY)"));
+    return fail(
+        Error::invalid("s3.access_key_id and s3.secret_access_key must both be set (env "
+                       "UPFLEET_S3_ACCESS_KEY_ID / UPFLEET_S3_SECRET_ACCESS_KEY)"));
   }
   auto endpoint = S3Endpoint::parse(config.endpoint, config.path_style);
   if (!endpoint) return fail(endpoint.error());
@@ -40,11 +39,12 @@ Result<std::string> S3Client::put_object(const PutObjectRequest& request) {
   if (!metadata) return fail(metadata.error());
 
   Call call;
-  call.operation = describe("PutObject", request.bucket, request.key);
+  call.operation = call_label("PutObject", request.bucket, request.key);
   call.method = "PUT";
   call.bucket = request.bucket;
   call.key = request.key;
-  if (!request.content_type.empty()) call.headers.emplace_back("content-type", request.content_type);
+  if (!request.content_type.empty())
+    call.headers.emplace_back("content-type", request.content_type);
   call.headers.insert(call.headers.end(), metadata->begin(), metadata->end());
   call.body_range = &request.body;
   call.on_progress = request.on_progress;
@@ -56,7 +56,7 @@ Result<std::string> S3Client::put_object(const PutObjectRequest& request) {
 Result<ObjectInfo> S3Client::head_object(std::string_view bucket, std::string_view key) {
   if (auto ok = check_object_name(bucket, key); !ok) return fail(ok.error());
   Call call;
-  call.operation = describe("HeadObject", bucket, key);
+  call.operation = call_label("HeadObject", bucket, key);
   call.method = "HEAD";
   call.bucket = bucket;
   call.key = key;
@@ -83,7 +83,7 @@ Status S3Client::get_object(const GetObjectRequest& request) {
   if (auto ok = check_object_name(request.bucket, request.key); !ok) return fail(ok.error());
   if (!request.sink) return fail(Error::invalid("GetObject needs a sink"));
   Call call;
-  call.operation = describe("GetObject", request.bucket, request.key);
+  call.operation = call_label("GetObject", request.bucket, request.key);
   call.method = "GET";
   call.bucket = request.bucket;
   call.key = request.key;
@@ -101,7 +101,7 @@ Status S3Client::get_object(const GetObjectRequest& request) {
 Status S3Client::delete_object(std::string_view bucket, std::string_view key) {
   if (auto ok = check_object_name(bucket, key); !ok) return fail(ok.error());
   Call call;
-  call.operation = describe("DeleteObject", bucket, key);
+  call.operation = call_label("DeleteObject", bucket, key);
   call.method = "DELETE";
   call.bucket = bucket;
   call.key = key;
@@ -114,7 +114,7 @@ Status S3Client::delete_object(std::string_view bucket, std::string_view key) {
 Status S3Client::create_bucket(std::string_view bucket) {
   if (bucket.empty()) return fail(Error::invalid("bucket name is empty"));
   Call call;
-  call.operation = describe("CreateBucket", bucket, "");
+  call.operation = call_label("CreateBucket", bucket, "");
   call.method = "PUT";
   call.bucket = bucket;
   // us-east-1 is the default location and AWS rejects it spelled out.

@@ -121,7 +121,9 @@ class S3Client {
   Result<std::string> upload_part(const UploadPartRequest& request);
 
   // Assembles the parts (ascending part numbers, each 5 MiB or more but the last) and returns
-  // the object's ETag. Checks the error S3 may send inside a 200 answer.
+  // the object's ETag. Checks the error S3 may send inside a 200 answer. Waits patiently: S3
+  // may take minutes. If an attempt fails in transit it may still have completed, and a retry
+  // then gets kNotFound (NoSuchUpload): check with head_object before giving up.
   Result<std::string> complete_multipart_upload(std::string_view bucket, std::string_view key,
                                                 std::string_view upload_id,
                                                 std::span<const CompletedPart> parts);

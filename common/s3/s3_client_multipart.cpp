@@ -32,18 +32,18 @@ std::string complete_document(std::span<const CompletedPart> parts) {
 
 }  // namespace
 
-Result<std::string> S3Client::create_multipart_upload(
-    const CreateMultipartUploadRequest& request) {
+Result<std::string> S3Client::create_multipart_upload(const CreateMultipartUploadRequest& request) {
   if (auto ok = check_object_name(request.bucket, request.key); !ok) return fail(ok.error());
   auto metadata = metadata_headers(request.metadata);
   if (!metadata) return fail(metadata.error());
   Call call;
-  call.operation = describe("CreateMultipartUpload", request.bucket, request.key);
+  call.operation = call_label("CreateMultipartUpload", request.bucket, request.key);
   call.method = "POST";
   call.bucket = request.bucket;
   call.key = request.key;
   call.query = {{"uploads", ""}};
-  if (!request.content_type.empty()) call.headers.emplace_back("content-type", request.content_type);
+  if (!request.content_type.empty())
+    call.headers.emplace_back("content-type", request.content_type);
   call.headers.insert(call.headers.end(), metadata->begin(), metadata->end());
   auto response = send(call);
   if (!response) return fail(response.error());
@@ -57,11 +57,11 @@ Result<std::string> S3Client::upload_part(const UploadPartRequest& request) {
   if (auto ok = check_upload_id(request.upload_id); !ok) return fail(ok.error());
   if (auto ok = check_body(request.body); !ok) return fail(ok.error());
   if (request.part_number < 1 || request.part_number > kMaxPartNumber) {
-    return fail(Error::invalid("part number must be 1..10000, got " +
-                               std::to_string(request.part_number)));
+    return fail(
+        Error::invalid("part number must be 1..10000, got " + std::to_string(request.part_number)));
   }
   Call call;
-  call.operation = describe("UploadPart", request.bucket, request.key) + " part " +
+  call.operation = call_label("UploadPart", request.bucket, request.key) + " part " +
                    std::to_string(request.part_number);
   call.method = "PUT";
   call.bucket = request.bucket;
@@ -83,21 +83,22 @@ Result<std::string> S3Client::complete_multipart_upload(std::string_view bucket,
                                                         std::span<const CompletedPart> parts) {
   if (auto ok = check_object_name(bucket, key); !ok) return fail(ok.error());
   if (auto ok = check_upload_id(upload_id); !ok) return fail(ok.error());
-  const bool ascending = std::adjacent_find(parts.begin(), parts.end(),
-                                            [](const auto& a, const auto& b) {
-                                              return a.part_number >= b.part_number;
-                                            }) == parts.end();
+  const bool ascending =
+      std::adjacent_find(parts.begin(), parts.end(), [](const auto& a, const auto& b) {
+        return a.part_number >= b.part_number;
+      }) == parts.end();
   if (parts.empty() || !ascending) {
     return fail(Error::invalid("CompleteMultipartUpload needs parts in ascending order"));
   }
   Call call;
-  call.operation = describe("CompleteMultipartUpload", bucket, key);
+  call.operation = call_label("CompleteMultipartUpload", bucket, key);
   call.method = "POST";
   call.bucket = bucket;
   call.key = key;
   call.query = {{"uploadId", std::string(upload_id)}};
   call.headers.emplace_back("content-type", "application/xml");
   call.body = complete_document(parts);
+  call.slow_answer = true;
   auto response = send(call);
   if (!response) return fail(response.error());
   // S3 answers 200 at once and keeps the connection alive while assembling; a failure then
@@ -115,7 +116,7 @@ Status S3Client::abort_multipart_upload(std::string_view bucket, std::string_vie
   if (auto ok = check_object_name(bucket, key); !ok) return fail(ok.error());
   if (auto ok = check_upload_id(upload_id); !ok) return fail(ok.error());
   Call call;
-  call.operation = describe("AbortMultipartUpload", bucket, key);
+  call.operation = call_label("AbortMultipartUpload", bucket, key);
   call.method = "DELETE";
   call.bucket = bucket;
   call.key = key;
@@ -133,7 +134,7 @@ Result<std::vector<PartInfo>> S3Client::list_parts(std::string_view bucket, std:
   std::string marker;
   while (true) {
     Call call;
-    call.operation = describe("ListParts", bucket, key);
+    call.operation = call_label("ListParts", bucket, key);
     call.method = "GET";
     call.bucket = bucket;
     call.key = key;
@@ -164,15 +165,15 @@ Result<std::vector<PartInfo>> S3Client::list_parts(std::string_view bucket, std:
   return parts;
 }
 
-Result<std::vector<MultipartUploadInfo>> S3Client::list_multipart_uploads(
-    std::string_view bucket, std::string_view prefix) {
+Result<std::vector<MultipartUploadInfo>> S3Client::list_multipart_uploads(std::string_view bucket,
+                                                                          std::string_view prefix) {
   if (bucket.empty()) return fail(Error::invalid("bucket name is empty"));
   std::vector<MultipartUploadInfo> uploads;
   std::string key_marker;
   std::string upload_id_marker;
   while (true) {
     Call call;
-    call.operation = describe("ListMultipartUploads", bucket, "");
+    call.operation = call_label("ListMultipartUploads", bucket, "");
     call.method = "GET";
     call.bucket = bucket;
     call.query = {{"uploads", ""}};

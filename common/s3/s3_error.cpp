@@ -8,11 +8,16 @@
 namespace upfleet::s3 {
 namespace {
 
-constexpr std::array<std::string_view, 10> kRetryableCodes = {
-    "SlowDown",           "RequestTimeout",    "InternalError",
-    "ServiceUnavailable", "OperationAborted",  "Throttling",
-    "ThrottlingException", "RequestThrottled", "TooManyRequests",
-    "RequestTimeoutException"};
+constexpr std::array<std::string_view, 10> kRetryableCodes = {"SlowDown",
+                                                              "RequestTimeout",
+                                                              "InternalError",
+                                                              "ServiceUnavailable",
+                                                              "OperationAborted",
+                                                              "Throttling",
+                                                              "ThrottlingException",
+                                                              "RequestThrottled",
+                                                              "TooManyRequests",
+                                                              "RequestTimeoutException"};
 
 bool is_retryable_code(std::string_view code) {
   for (std::string_view retryable : kRetryableCodes) {
@@ -64,6 +69,10 @@ Classification classify(long status, std::string_view code) {
       status == 307) {
     return {ErrorCode::kInvalidArgument,
             "the bucket lives in another region or endpoint; fix s3.region / s3.endpoint"};
+  }
+  if (code == "NotImplemented" || status == 501) {
+    return {ErrorCode::kInvalidArgument,
+            "the server does not implement something this request uses (e.g. session tokens)"};
   }
   if (status == 404) return {ErrorCode::kNotFound, ""};
   if (status == 401) return {ErrorCode::kUnauthenticated, "check the S3 credentials"};

@@ -31,7 +31,6 @@ std::optional<S3ErrorDocument> parse_error_document(std::string_view body);
 Error error_from_response(const http::HttpResponse& response, std::string_view operation);
 
 // Same, for an error document that arrived with a 200 (CompleteMultipartUpload, CopyObject).
-Error error_from_document(long status, const S3ErrorDocument& document,
-                          std::string_view operation);
+Error error_from_document(long status, const S3ErrorDocument& document, std::string_view operation);
 
 }  // namespace upfleet::s3

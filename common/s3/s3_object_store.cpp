@@ -19,10 +19,10 @@ Result<ObjectInfo> S3ObjectStore::put_object(const ObjectRef& ref, ByteSource& b
     auto checksums = checksum_range(body, 0, body.size());
     if (!checksums) return fail(checksums.error().with_context("PutObject " + ref.key));
     if (!options.sha256_hex.empty() && options.sha256_hex != checksums->sha256_hex) {
-      return fail(Error::permanent(
-          ErrorCode::kIntegrity, "PutObject " + ref.key + ": source SHA-256 " +
-                                     checksums->sha256_hex + " differs from the expected " +
-                                     options.sha256_hex));
+      return fail(Error::permanent(ErrorCode::kIntegrity,
+                                   "PutObject " + ref.key + ": source SHA-256 " +
+                                       checksums->sha256_hex + " differs from the expected " +
+                                       options.sha256_hex));
     }
     request.body.content_md5 = std::move(checksums->md5_base64);
     request.body.sha256_hex = std::move(checksums->sha256_hex);

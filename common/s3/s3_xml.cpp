@@ -18,8 +18,7 @@ bool is_name_end(char c) {
 }
 
 // Finds the next element `name` starting at or after `from`.
-std::optional<ElementSpan> find_element(std::string_view xml, std::string_view name,
-                                        size_t from) {
+std::optional<ElementSpan> find_element(std::string_view xml, std::string_view name, size_t from) {
   const std::string open = "<" + std::string(name);
   const std::string close = "</" + std::string(name) + ">";
   size_t pos = from;

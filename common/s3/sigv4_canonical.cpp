@@ -8,7 +8,9 @@
 namespace upfleet::s3 {
 namespace {
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 // Trims and collapses whitespace runs: folded or padded values sign the same as clean ones.
 std::string canonical_header_value(std::string_view value) {

@@ -70,10 +70,10 @@ std::string SigV4Signer::credential_scope(std::string_view date) const {
 
 SigningDetails SigV4Signer::sign(std::string_view method, std::string_view path,
                                  const QueryParams& query, const http::Headers& headers,
-                                 std::string_view payload_hash,
-                                 std::string_view amz_date) const {
+                                 std::string_view payload_hash, std::string_view amz_date) const {
   const CanonicalHeaders canonical_headers = canonicalize_headers(headers);
   SigningDetails details;
+  details.signed_headers = canonical_headers.signed_headers;
   details.canonical_request = std::string(method) + "\n" + canonical_path(path) + "\n" +
                               canonical_query_string(query) + "\n" + canonical_headers.block +
                               "\n" + canonical_headers.signed_headers + "\n" +
@@ -82,8 +82,8 @@ SigningDetails SigV4Signer::sign(std::string_view method, std::string_view path,
   details.string_to_sign = std::string(kAlgorithm) + "\n" + std::string(amz_date) + "\n" +
                            credential_scope(date) + "\n" +
                            crypto::sha256_hex(details.canonical_request);
-  const auto key = derive_signing_key(credentials_.secret_access_key, date, options_.region,
-                                      options_.service);
+  const auto key =
+      derive_signing_key(credentials_.secret_access_key, date, options_.region, options_.service);
   details.signature = crypto::to_hex(crypto::hmac_sha256(key, details.string_to_sign));
   return details;
 }
@@ -110,9 +110,9 @@ HeaderSignature SigV4Signer::sign_headers(const SigningInput& input,
     out.headers.emplace_back("x-amz-security-token", credentials_.session_token);
   }
   out.headers.emplace_back(
-      "authorization", std::string(kAlgorithm) + " Credential=" + credentials_.access_key_id +
-                           "/" + credential_scope(std::string_view(amz_date).substr(0, 8)) +
-                           ", SignedHeaders=" + canonicalize_headers(signed_headers).signed_headers +
+      "authorization", std::string(kAlgorithm) + " Credential=" + credentials_.access_key_id + "/" +
+                           credential_scope(std::string_view(amz_date).substr(0, 8)) +
+                           ", SignedHeaders=" + out.details.signed_headers +
                            ", Signature=" + out.details.signature);
   return out;
 }
@@ -123,9 +123,9 @@ QuerySignature SigV4Signer::presign(const SigningInput& input,
   const std::string amz_date = format_amz_date(now);
   QuerySignature out;
   out.params.emplace_back("X-Amz-Algorithm", std::string(kAlgorithm));
-  out.params.emplace_back("X-Amz-Credential",
-                          credentials_.access_key_id + "/" +
-                              credential_scope(std::string_view(amz_date).substr(0, 8)));
+  out.params.emplace_back(
+      "X-Amz-Credential",
+      credentials_.access_key_id + "/" + credential_scope(std::string_view(amz_date).substr(0, 8)));
   out.params.emplace_back("X-Amz-Date", amz_date);
   out.params.emplace_back("X-Amz-Expires", std::to_string(expires.count()));
   out.params.emplace_back("X-Amz-SignedHeaders",

@@ -52,7 +52,8 @@ struct SigningInput {
 struct SigningDetails {
   std::string canonical_request;
   std::string string_to_sign;
-  std::string signature;  // lower-case hex
+  std::string signed_headers;  // "host;x-amz-date"
+  std::string signature;       // lower-case hex
 };
 
 struct HeaderSignature {

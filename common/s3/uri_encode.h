@@ -16,10 +16,14 @@ namespace upfleet::s3 {
 std::string uri_encode(std::string_view text, bool keep_slash);
 
 // An object key as a URL path segment list: "a b/c+d" -> "a%20b/c%2Bd".
-inline std::string uri_encode_path(std::string_view key) { return uri_encode(key, true); }
+inline std::string uri_encode_path(std::string_view key) {
+  return uri_encode(key, true);
+}
 
 // A query parameter name or value: "a/b c" -> "a%2Fb%20c".
-inline std::string uri_encode_query(std::string_view text) { return uri_encode(text, false); }
+inline std::string uri_encode_query(std::string_view text) {
+  return uri_encode(text, false);
+}
 
 // Decodes %XX escapes (either case); '+' stays '+' (S3 never form-encodes). nullopt when an
 // escape is truncated or not hex.

@@ -105,6 +105,19 @@ _upfleet_stamp() {
   cat "$@" | sha256sum | awk '{print $1}'
 }
 
+# _upfleet_mvn LOG ARGS... — quiet, batch-mode Maven with its output in LOG,
+# shown on stderr only when it fails. (Maven 3.8 prints stray colour escapes
+# even with -q -B, which would otherwise land on the caller's terminal.)
+_upfleet_mvn() {
+  local log="$1"
+  shift
+  if mvn -q -B -Dstyle.color=never "$@" >"$log" 2>&1; then
+    return 0
+  fi
+  sed 's/\x1b\[[0-9;]*m//g' "$log" | tail -n 40 >&2
+  return 1
+}
+
 # upfleet_fetch_kafka_jars — Kafka broker, tools and a logging binding into
 # $(upfleet_kafka_home)/libs. Skips the download when the cache is complete
 # and was made from the current pom.
@@ -120,12 +133,13 @@ upfleet_fetch_kafka_jars() {
   upfleet_log "fetching Apache Kafka $UPFLEET_KAFKA_VERSION jars into $home/libs"
   mkdir -p "$home"
   tmp="$(mktemp -d "$home/libs.tmp.XXXXXX")"
-  if ! mvn -q -B -f "$pom" dependency:copy-dependencies \
-    -DoutputDirectory="$tmp" >&2; then
+  if ! _upfleet_mvn "$home/fetch.log" -f "$pom" dependency:copy-dependencies \
+    -DoutputDirectory="$tmp"; then
     rm -rf -- "$tmp"
     upfleet_die "maven could not fetch the Kafka jars (pom: $pom); check network access to Maven Central"
   fi
   # Swap in the new set whole, so a failed fetch never leaves half a classpath.
+  chmod 755 "$tmp"
   rm -rf -- "$home/libs"
   mv -- "$tmp" "$home/libs"
   printf '%s\n' "$stamp" >"$home/.complete"
@@ -144,8 +158,8 @@ upfleet_fetch_s3proxy_jar() {
   tmp="$(mktemp -d "$dir/tmp.XXXXXX")"
   # Run from the temp dir: dependency:copy needs no project, and must not pick
   # up a pom.xml from the caller's working directory.
-  if ! (cd "$tmp" && mvn -q -B dependency:copy -Dartifact="$artifact" \
-    -DoutputDirectory="$tmp" >&2); then
+  if ! (cd "$tmp" && _upfleet_mvn "$dir/fetch.log" dependency:copy -Dartifact="$artifact" \
+    -DoutputDirectory="$tmp"); then
     rm -rf -- "$tmp"
     upfleet_die "maven could not fetch $artifact; check network access to Maven Central"
   fi

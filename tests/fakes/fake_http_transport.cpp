@@ -22,7 +22,8 @@ Result<std::string> read_body(const http::HttpRequest& request) {
   std::string chunk(kChunkBytes, '\0');
   uint64_t done = 0;
   while (done < request.body_length) {
-    const size_t want = static_cast<size_t>(std::min<uint64_t>(kChunkBytes, request.body_length - done));
+    const size_t want =
+        static_cast<size_t>(std::min<uint64_t>(kChunkBytes, request.body_length - done));
     auto read = request.body_source->read_at(request.body_offset + done,
                                              std::as_writable_bytes(std::span(chunk.data(), want)));
     if (!read) return fail(read.error());
@@ -112,9 +113,8 @@ Result<http::HttpResponse> FakeHttpTransport::next_reply(const RecordedRequest& 
     handler = handler_;
   }
   if (handler) return handler(recorded);
-  return fail(Error::permanent(ErrorCode::kInternal,
-                               "FakeHttpTransport: no scripted reply for " + recorded.method + " " +
-                                   recorded.url));
+  return fail(Error::permanent(ErrorCode::kInternal, "FakeHttpTransport: no scripted reply for " +
+                                                         recorded.method + " " + recorded.url));
 }
 
 Result<http::HttpResponse> FakeHttpTransport::perform(const http::HttpRequest& request) {

@@ -53,9 +53,9 @@ class InMemoryObjectStore final : public ObjectStore {
   static ObjectInfo make_info(const std::string& data, const PutOptions& options);
 
   mutable std::mutex mutex_;
-  std::map<Key, Stored> objects_;                        // guarded by mutex_
-  std::map<Operation, std::deque<Error>> failures_;      // guarded by mutex_
-  std::map<Operation, int> calls_;                       // guarded by mutex_
+  std::map<Key, Stored> objects_;                    // guarded by mutex_
+  std::map<Operation, std::deque<Error>> failures_;  // guarded by mutex_
+  std::map<Operation, int> calls_;                   // guarded by mutex_
 };
 
 }  // namespace upfleet::testing

@@ -47,9 +47,9 @@ std::filesystem::path built_binary(std::string_view name);
 
 // Fails the current test with a hint when the services are not running.
 #define UPFLEET_REQUIRE_SERVICES(var)                                                      \
-  auto var##_opt = ::upfleet::testing::services_env();                                      \
-  if (!var##_opt) {                                                                         \
+  auto var##_opt = ::upfleet::testing::services_env();                                     \
+  if (!var##_opt) {                                                                        \
     FAIL() << "services not running: run `eval \"$(scripts/services up)\"` first (or use " \
-              "scripts/test)";                                                              \
-  }                                                                                         \
+              "scripts/test)";                                                             \
+  }                                                                                        \
   const ::upfleet::testing::ServicesEnv& var = *var##_opt

@@ -191,8 +191,7 @@ TEST(CurlTransport, OversizedBufferedBodyFails) {
 
 TEST(CurlTransport, BodySourceErrorIsReturnedAsIs) {
   HttpTestServer server(echo);
-  FailingByteSource source(1 << 20, 300000,
-                           Error::transient(ErrorCode::kIo, "disk hiccup"));
+  FailingByteSource source(1 << 20, 300000, Error::transient(ErrorCode::kIo, "disk hiccup"));
   CurlTransport transport;
   HttpRequest request;
   request.method = "PUT";

@@ -163,8 +163,8 @@ void HttpTestServer::serve(int fd, int connection) {
       while (read_until(fd, buffer, "\r\n\r\n")) buffer.clear();
       break;
     }
-    std::string response = "HTTP/1.1 " + std::to_string(reply.status) + " " +
-                           status_text(reply.status) + "\r\n";
+    std::string response =
+        "HTTP/1.1 " + std::to_string(reply.status) + " " + status_text(reply.status) + "\r\n";
     bool has_length = false;
     for (const auto& [name, value] : reply.headers) {
       response += name + ": " + value + "\r\n";

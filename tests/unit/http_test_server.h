@@ -67,8 +67,8 @@ class HttpTestServer {
   std::atomic<int> connections_{0};
   std::thread acceptor_;
   mutable std::mutex mutex_;
-  std::vector<std::thread> workers_;    // guarded by mutex_
-  std::vector<int> open_fds_;           // guarded by mutex_
+  std::vector<std::thread> workers_;       // guarded by mutex_
+  std::vector<int> open_fds_;              // guarded by mutex_
   std::vector<ReceivedRequest> received_;  // guarded by mutex_
 };
 

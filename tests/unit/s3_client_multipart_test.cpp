@@ -40,7 +40,8 @@ TEST_F(S3MultipartTest, CreateReturnsUploadIdAndSendsMetadata) {
   transport_.enqueue(200,
                      "<InitiateMultipartUploadResult><Bucket>b</Bucket><Key>k</Key>"
                      "<UploadId>VXBsb2FkIElE</UploadId></InitiateMultipartUploadResult>");
-  auto upload_id = client_->create_multipart_upload({"b", "big file.bin", "video/mp4", {{"a", "1"}}});
+  auto upload_id =
+      client_->create_multipart_upload({"b", "big file.bin", "video/mp4", {{"a", "1"}}});
   ASSERT_TRUE(upload_id.has_value()) << upload_id.error().message;
   EXPECT_EQ(*upload_id, "VXBsb2FkIElE");
   const auto sent = transport_.last_request();
@@ -125,12 +126,13 @@ TEST_F(S3MultipartTest, AbortReportsMissingUpload) {
 }
 
 TEST_F(S3MultipartTest, ListPartsFollowsPages) {
-  transport_.enqueue(200,
-                     "<ListPartsResult><IsTruncated>true</IsTruncated>"
-                     "<NextPartNumberMarker>2</NextPartNumberMarker>"
-                     "<Part><PartNumber>1</PartNumber><ETag>\"e1\"</ETag><Size>5242880</Size></Part>"
-                     "<Part><PartNumber>2</PartNumber><ETag>\"e2\"</ETag><Size>5242880</Size></Part>"
-                     "</ListPartsResult>");
+  transport_.enqueue(
+      200,
+      "<ListPartsResult><IsTruncated>true</IsTruncated>"
+      "<NextPartNumberMarker>2</NextPartNumberMarker>"
+      "<Part><PartNumber>1</PartNumber><ETag>\"e1\"</ETag><Size>5242880</Size></Part>"
+      "<Part><PartNumber>2</PartNumber><ETag>\"e2\"</ETag><Size>5242880</Size></Part>"
+      "</ListPartsResult>");
   transport_.enqueue(200,
                      "<ListPartsResult><IsTruncated>false</IsTruncated>"
                      "<Part><PartNumber>3</PartNumber><ETag>\"e3\"</ETag><Size>7</Size></Part>"
@@ -158,7 +160,8 @@ TEST_F(S3MultipartTest, ListPartsRefusesToLoopOnAStuckMarker) {
   EXPECT_EQ(transport_.request_count(), 1u);
 
   transport_.set_handler(nullptr);
-  transport_.enqueue(200, "<ListPartsResult><Part><PartNumber>x</PartNumber></Part></ListPartsResult>");
+  transport_.enqueue(200,
+                     "<ListPartsResult><Part><PartNumber>x</PartNumber></Part></ListPartsResult>");
   EXPECT_EQ(client_->list_parts("b", "k", "UP").error().code, ErrorCode::kProtocol);
 }
 

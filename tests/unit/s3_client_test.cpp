@@ -1,10 +1,11 @@
 // S3Client against the scripted FakeHttpTransport: what goes over the wire (addressing,
 // encoding, headers, bodies) and how answers become results or classified errors.
+#include "common/s3/s3_client.h"
+
 #include <gtest/gtest.h>
 
 #include "common/crypto/md5.h"
 #include "common/crypto/sha256.h"
-#include "common/s3/s3_client.h"
 #include "tests/fakes/fake_http_byte_source.h"
 #include "tests/fakes/fake_http_transport.h"
 
@@ -93,7 +94,8 @@ TEST_F(S3ClientTest, PutSendsChecksumsMetadataAndContentType) {
   auto client = make();
   transport_.enqueue(200, "", {{"ETag", "\"e\""}});
   StringByteSource body("0123456789");
-  PutObjectRequest request{"bucket", "k", {&body, 2, 5, "", ""}, "text/plain", {{"Owner", "ops"}}, {}};
+  PutObjectRequest request{"bucket",           "k", {&body, 2, 5, "", ""}, "text/plain",
+                           {{"Owner", "ops"}}, {}};
   request.body.content_md5 = crypto::md5_base64(std::string_view("23456"));
   request.body.sha256_hex = crypto::sha256_hex("23456");
   uint64_t progress = 0;
@@ -131,10 +133,9 @@ TEST_F(S3ClientTest, InvalidMetadataIsRejectedBeforeSending) {
                 .error()
                 .code,
             ErrorCode::kInvalidArgument);
-  EXPECT_EQ(client->put_object({"b", "k", {&body, 0, 1, "", ""}, "", {{"n", "a\r\nb"}}, {}})
-                .error()
-                .code,
-            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(
+      client->put_object({"b", "k", {&body, 0, 1, "", ""}, "", {{"n", "a\r\nb"}}, {}}).error().code,
+      ErrorCode::kInvalidArgument);
   EXPECT_EQ(client->put_object({"b", "k", {&body, 0, 2, "", ""}, "", {}, {}}).error().code,
             ErrorCode::kInvalidArgument);  // range past the source
   EXPECT_EQ(client->put_object({"b", "", {&body, 0, 1, "", ""}, "", {}, {}}).error().code,

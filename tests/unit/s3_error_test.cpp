@@ -1,8 +1,8 @@
 // Which S3 failures are retryable and what code they get: the upload engine's retry policy
 // depends on exactly this table.
-#include <gtest/gtest.h>
-
 #include "common/s3/s3_error.h"
+
+#include <gtest/gtest.h>
 
 namespace upfleet::s3 {
 namespace {
@@ -54,6 +54,8 @@ TEST(S3Error, ClassificationTable) {
       {412, "PreconditionFailed", ErrorCode::kAlreadyExists, false},
       {301, "PermanentRedirect", ErrorCode::kInvalidArgument, false},
       {416, "InvalidRange", ErrorCode::kInvalidArgument, false},
+      {501, "", ErrorCode::kInvalidArgument, false},
+      {501, "NotImplemented", ErrorCode::kInvalidArgument, false},
   };
   for (const Case& c : cases) {
     const Error error = error_from_response(response(c.status, c.code), "PutObject b/k");

@@ -39,9 +39,7 @@ TEST(InMemoryObjectStore, MissingRangesAndDeletes) {
   auto sink = [](std::string_view) { return true; };
   EXPECT_EQ(store.head_object({"b", "nope"}).error().code, ErrorCode::kNotFound);
   EXPECT_EQ(store.get_object({"b", "k"}, 3, 1, sink).error().code, ErrorCode::kInvalidArgument);
-  EXPECT_EQ(store.get_object({"b", "k"}, 0, 0, [](std::string_view) { return false; })
-                .error()
-                .code,
+  EXPECT_EQ(store.get_object({"b", "k"}, 0, 0, [](std::string_view) { return false; }).error().code,
             ErrorCode::kCancelled);
   EXPECT_TRUE(store.delete_object({"b", "k"}).has_value());
   EXPECT_TRUE(store.delete_object({"b", "k"}).has_value());

@@ -1,9 +1,10 @@
 // S3ObjectStore: the ObjectStore seam over S3Client, with body verification.
+#include "common/s3/s3_object_store.h"
+
 #include <gtest/gtest.h>
 
 #include "common/crypto/md5.h"
 #include "common/crypto/sha256.h"
-#include "common/s3/s3_object_store.h"
 #include "tests/fakes/fake_http_byte_source.h"
 #include "tests/fakes/fake_http_transport.h"
 

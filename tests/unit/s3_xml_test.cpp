@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "common/s3/s3_xml.h"
+
+#include <gtest/gtest.h>
 
 namespace upfleet::s3::xml {
 namespace {

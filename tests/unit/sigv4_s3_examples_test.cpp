@@ -29,7 +29,9 @@ std::string signature_in(const HeaderSignature& signature) {
 }
 
 TEST(SigV4S3Examples, GetObjectWithRange) {
-  SigningInput input{"GET", "/test.txt", {},
+  SigningInput input{"GET",
+                     "/test.txt",
+                     {},
                      {{"Host", "examplebucket.s3.amazonaws.com"}, {"Range", "bytes=0-9"}},
                      crypto::kEmptySha256Hex};
   const auto signature = example_signer().sign_headers(input, kExampleTime);
@@ -58,22 +60,28 @@ TEST(SigV4S3Examples, PutObjectWithSpecialCharacterInKey) {
 }
 
 TEST(SigV4S3Examples, GetBucketLifecycleWithValuelessParameter) {
-  SigningInput input{"GET", "/", {{"lifecycle", ""}},
-                     {{"Host", "examplebucket.s3.amazonaws.com"}}, crypto::kEmptySha256Hex};
+  SigningInput input{"GET",
+                     "/",
+                     {{"lifecycle", ""}},
+                     {{"Host", "examplebucket.s3.amazonaws.com"}},
+                     crypto::kEmptySha256Hex};
   EXPECT_EQ(signature_in(example_signer().sign_headers(input, kExampleTime)),
             "fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543");
 }
 
 TEST(SigV4S3Examples, ListObjectsWithSortedQuery) {
-  SigningInput input{"GET", "/", {{"prefix", "J"}, {"max-keys", "2"}},
-                     {{"Host", "examplebucket.s3.amazonaws.com"}}, crypto::kEmptySha256Hex};
+  SigningInput input{"GET",
+                     "/",
+                     {{"prefix", "J"}, {"max-keys", "2"}},
+                     {{"Host", "examplebucket.s3.amazonaws.com"}},
+                     crypto::kEmptySha256Hex};
   EXPECT_EQ(signature_in(example_signer().sign_headers(input, kExampleTime)),
             "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7");
 }
 
 TEST(SigV4S3Examples, PresignedGet) {
-  SigningInput input{"GET", "/test.txt", {}, {{"Host", "examplebucket.s3.amazonaws.com"}},
-                     kUnsignedPayload};
+  SigningInput input{
+      "GET", "/test.txt", {}, {{"Host", "examplebucket.s3.amazonaws.com"}}, kUnsignedPayload};
   const auto signature = example_signer().presign(input, kExampleTime, hours(24));
   EXPECT_EQ(signature.details.signature,
             "aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404");
@@ -96,12 +104,12 @@ TEST(SigV4S3Examples, SessionTokenIsSignedAsHeader) {
 }
 
 TEST(SigV4S3Examples, AmzDateFormat) {
-  EXPECT_EQ(format_amz_date(sys_days{2015y / August / 30} + hours(12) + minutes(36) +
-                            milliseconds(999)),
-            "20150830T123600Z");
-  EXPECT_EQ(format_amz_date(sys_days{2024y / February / 29} + hours(23) + minutes(59) +
-                            seconds(59)),
-            "20240229T235959Z");
+  EXPECT_EQ(
+      format_amz_date(sys_days{2015y / August / 30} + hours(12) + minutes(36) + milliseconds(999)),
+      "20150830T123600Z");
+  EXPECT_EQ(
+      format_amz_date(sys_days{2024y / February / 29} + hours(23) + minutes(59) + seconds(59)),
+      "20240229T235959Z");
 }
 
 }  // namespace

@@ -1,0 +1,264 @@
+// The multipart half of Uploader: create (or resume) the upload, send the missing parts from
+// several threads under the byte budget, complete it.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "common/crypto/md5.h"
+#include "common/log.h"
+#include "common/memory_byte_source.h"
+#include "common/upload/part_io.h"
+#include "common/upload/retry.h"
+#include "common/upload/uploader.h"
+
+namespace upfleet::upload {
+namespace {
+
+class MultipartSession {
+ public:
+  MultipartSession(s3::S3Client& client, ByteBudget& budget, const UploaderOptions& options,
+                   const UploadRequest& request, const PartPlan& plan)
+      : client_(client),
+        budget_(budget),
+        options_(options),
+        request_(request),
+        plan_(plan),
+        retries_(options.retry_budget),
+        etags_(plan.parts.size()) {}
+
+  Result<UploadResult> run();
+
+ private:
+  // Reuses the checkpoint's upload when it matches this plan; returns whether it did.
+  bool resume();
+  Status create();
+  void send_parts();
+  Status send_part(const PlannedPart& part, Backoff& backoff);
+  void part_done(const PlannedPart& part, std::string etag);
+  void checkpoint(bool force);
+  bool cancelled() const { return failed_.load() || (request_.cancelled && request_.cancelled()); }
+  void fail_with(Error error);
+  Status complete();
+
+  s3::S3Client& client_;
+  ByteBudget& budget_;
+  const UploaderOptions& options_;
+  const UploadRequest& request_;
+  const PartPlan& plan_;
+  RetryBudget retries_;
+  std::atomic<int> retry_count_{0};
+
+  std::string upload_id_;
+  std::mutex mutex_;
+  std::vector<std::string> etags_;  // by part index; empty = missing. guarded by mutex_
+  uint32_t done_ = 0;               // guarded by mutex_
+  uint32_t sent_ = 0;               // guarded by mutex_
+  uint32_t reused_ = 0;
+  uint64_t bytes_sent_ = 0;                                  // guarded by mutex_
+  std::chrono::steady_clock::time_point last_checkpoint_{};  // guarded by mutex_
+  std::atomic<size_t> next_{0};
+  std::atomic<bool> failed_{false};
+  std::optional<Error> error_;  // guarded by mutex_
+};
+
+bool MultipartSession::resume() {
+  const auto& previous = request_.resume;
+  if (!previous || previous->multipart_upload_id.empty()) return false;
+  if (previous->part_size != plan_.part_size) {
+    log::info("checkpoint has another part size; starting a new multipart upload",
+              {{"key", request_.key}});
+    return false;
+  }
+  auto parts = client_.list_parts(request_.bucket, request_.key, previous->multipart_upload_id);
+  if (!parts) {
+    log::info("cannot resume multipart upload; starting a new one",
+              {{"key", request_.key}, {"error", parts.error().message}});
+    return false;
+  }
+  upload_id_ = previous->multipart_upload_id;
+  for (const s3::PartInfo& stored : *parts) {
+    const size_t index = static_cast<size_t>(stored.part_number) - 1;
+    // Only parts of exactly the planned size are ours to keep; anything else is re-sent.
+    if (stored.part_number < 1 || index >= plan_.parts.size() ||
+        stored.size != plan_.parts[index].size || stored.etag.empty()) {
+      continue;
+    }
+    etags_[index] = stored.etag;
+    ++done_;
+    ++reused_;
+  }
+  log::info("resuming multipart upload", {{"key", request_.key},
+                                          {"multipart_upload_id", upload_id_},
+                                          {"parts_in_s3", reused_},
+                                          {"parts_total", plan_.parts.size()}});
+  return true;
+}
+
+Status MultipartSession::create() {
+  s3::CreateMultipartUploadRequest create;
+  create.bucket = request_.bucket;
+  create.key = request_.key;
+  create.content_type = request_.content_type;
+  create.metadata = request_.metadata;
+  Backoff backoff(options_.part_retry);
+  auto id = with_retries(
+      backoff, retries_, request_.cancelled, [this](const Error&) { ++retry_count_; },
+      [&] { return client_.create_multipart_upload(create); });
+  if (!id) return fail(id.error());
+  upload_id_ = *id;
+  return {};
+}
+
+void MultipartSession::fail_with(Error error) {
+  std::lock_guard lock(mutex_);
+  if (!error_) error_ = std::move(error);
+  failed_ = true;
+}
+
+void MultipartSession::checkpoint(bool force) {
+  if (!request_.on_checkpoint) return;
+  UploadCheckpoint point;
+  {
+    std::lock_guard lock(mutex_);
+    const auto now = std::chrono::steady_clock::now();
+    if (!force && now - last_checkpoint_ < options_.checkpoint_interval) return;
+    last_checkpoint_ = now;
+    point = {upload_id_, plan_.part_size, static_cast<uint32_t>(plan_.parts.size()), done_};
+  }
+  request_.on_checkpoint(point);
+}
+
+void MultipartSession::part_done(const PlannedPart& part, std::string etag) {
+  {
+    std::lock_guard lock(mutex_);
+    etags_[static_cast<size_t>(part.number) - 1] = std::move(etag);
+    ++done_;
+    ++sent_;
+    bytes_sent_ += part.size;
+  }
+  checkpoint(false);
+}
+
+Status MultipartSession::send_part(const PlannedPart& part, Backoff& backoff) {
+  auto lease = budget_.acquire(part.size, [this] { return cancelled(); });
+  if (!lease) return fail(Error::permanent(ErrorCode::kCancelled, "upload cancelled"));
+  auto buffer = make_buffer(static_cast<size_t>(part.size));
+  const std::span<std::byte> bytes(buffer.get(), static_cast<size_t>(part.size));
+  auto count_retry = [this](const Error&) { ++retry_count_; };
+  auto cancel = [this] { return cancelled(); };
+  auto read = with_retries(backoff, retries_, cancel, count_retry,
+                           [&] { return read_exactly(*request_.source, part.offset, bytes); });
+  if (!read) {
+    return fail(read.error().with_context("reading part " + std::to_string(part.number)));
+  }
+  MemoryByteSource memory(bytes);
+  s3::UploadPartRequest upload;
+  upload.bucket = request_.bucket;
+  upload.key = request_.key;
+  upload.upload_id = upload_id_;
+  upload.part_number = part.number;
+  upload.body = {&memory, 0, part.size, crypto::md5_base64(std::span<const std::byte>(bytes)), {}};
+  auto etag = with_retries(backoff, retries_, cancel, count_retry,
+                           [&] { return client_.upload_part(upload); });
+  if (!etag) return fail(etag.error());
+  part_done(part, std::move(*etag));
+  return {};
+}
+
+void MultipartSession::send_parts() {
+  std::vector<const PlannedPart*> missing;
+  for (size_t i = 0; i < plan_.parts.size(); ++i) {
+    if (etags_[i].empty()) missing.push_back(&plan_.parts[i]);
+  }
+  const size_t threads =
+      std::min<size_t>(missing.size(), static_cast<size_t>(std::max(1, options_.concurrency)));
+  auto work = [&] {
+    Backoff backoff(options_.part_retry);
+    for (size_t i = next_++; i < missing.size() && !cancelled(); i = next_++) {
+      if (auto sent = send_part(*missing[i], backoff); !sent) {
+        fail_with(sent.error());
+        return;
+      }
+    }
+  };
+  std::vector<std::jthread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
+  if (threads > 0) work();
+}
+
+Status MultipartSession::complete() {
+  std::vector<s3::CompletedPart> parts;
+  parts.reserve(etags_.size());
+  for (size_t i = 0; i < etags_.size(); ++i) parts.push_back({static_cast<int>(i) + 1, etags_[i]});
+  Backoff backoff(options_.part_retry);
+  auto etag = with_retries(
+      backoff, retries_, request_.cancelled, [this](const Error&) { ++retry_count_; },
+      [&] {
+        return client_.complete_multipart_upload(request_.bucket, request_.key, upload_id_, parts);
+      });
+  if (!etag) return fail(etag.error());
+  etags_.assign(1, *etag);  // the object's ETag, for run()
+  return {};
+}
+
+Result<UploadResult> MultipartSession::run() {
+  bool resumed = resume();
+  for (;;) {
+    if (!resumed) {
+      if (auto created = create(); !created) return fail(created.error());
+    }
+    checkpoint(true);
+    send_parts();
+    if (failed_.load() || (request_.cancelled && request_.cancelled())) {
+      std::lock_guard lock(mutex_);
+      Error error = error_.value_or(Error::permanent(ErrorCode::kCancelled, "upload cancelled"));
+      if (!error.retryable && error.code != ErrorCode::kCancelled) {
+        // Nothing will resume a permanently failed upload: leave no orphaned parts behind.
+        (void)client_.abort_multipart_upload(request_.bucket, request_.key, upload_id_);
+      }
+      return fail(std::move(error));
+    }
+    checkpoint(true);
+    auto completed = complete();
+    if (completed) break;
+    if (completed.error().code == ErrorCode::kNotFound && resumed) {
+      // The checkpoint named an upload S3 no longer has (some servers list parts of unknown
+      // uploads as empty instead of failing): start over once with a new upload.
+      log::warn("resumed multipart upload is gone; starting a new one",
+                {{"key", request_.key}, {"multipart_upload_id", upload_id_}});
+      std::lock_guard lock(mutex_);
+      std::fill(etags_.begin(), etags_.end(), std::string());
+      done_ = sent_ = reused_ = 0;
+      bytes_sent_ = 0;
+      next_ = 0;
+      resumed = false;
+      continue;
+    }
+    if (!completed.error().retryable) {
+      (void)client_.abort_multipart_upload(request_.bucket, request_.key, upload_id_);
+    }
+    return fail(completed.error());
+  }
+  UploadResult result;
+  result.etag = etags_.front();
+  result.multipart = true;
+  result.multipart_upload_id = upload_id_;
+  result.parts_total = static_cast<uint32_t>(plan_.parts.size());
+  result.parts_sent = sent_;
+  result.parts_reused = reused_;
+  result.bytes_sent = bytes_sent_;
+  result.retries = retry_count_.load();
+  return result;
+}
+
+}  // namespace
+
+Result<UploadResult> Uploader::multipart(const UploadRequest& request, const PartPlan& plan) {
+  MultipartSession session(client_, budget_, options_, request, plan);
+  return session.run();
+}
+
+}  // namespace upfleet::upload

@@ -1,0 +1,51 @@
+// A JobSource fed by the test: poll() hands out queued messages in order and never waits;
+// commits are recorded. When the queue is empty, poll() calls the idle hook (tests use it to
+// stop the loop once everything was consumed) and returns nullopt.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/job_source.h"
+
+namespace upfleet::testing {
+
+struct CommitRecord {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t next_offset = 0;
+};
+
+class FakeJobSource final : public JobSource {
+ public:
+  Result<std::optional<JobMessage>> poll(std::chrono::milliseconds timeout) override;
+  Status commit(const std::string& topic, int32_t partition, int64_t next_offset) override;
+  std::vector<int32_t> assigned_partitions() const override;
+  void close() override;
+  uint64_t rebalance_count() const override { return 0; }
+
+  void push(JobMessage message);
+  // The next commit() fails with `error` (and records nothing).
+  void fail_next_commit(Error error);
+  void set_on_idle(std::function<void()> hook);
+  void set_on_commit(std::function<void(const CommitRecord&)> hook);
+
+  std::vector<CommitRecord> commits() const;
+  bool closed() const;
+  size_t pending() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::deque<JobMessage> queue_;       // guarded by mutex_
+  std::vector<CommitRecord> commits_;  // guarded by mutex_
+  std::deque<Error> commit_failures_;  // guarded by mutex_
+  std::function<void()> on_idle_;
+  std::function<void(const CommitRecord&)> on_commit_;
+  bool closed_ = false;  // guarded by mutex_
+};
+
+}  // namespace upfleet::testing

@@ -1,0 +1,376 @@
+// DiskSpool on a temp dir: committed bytes and their checksum, nothing left behind by failed
+// or abandoned writes, the high-water mark, manifests, and startup recovery.
+#include "producer/disk_spool.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include "common/crypto/sha256.h"
+#include "tests/support/test_env.h"
+
+namespace upfleet {
+namespace {
+
+namespace fs = std::filesystem;
+using upfleet::testing::TempDir;
+
+constexpr std::string_view kId = "0191d2f0a1b2ffffeeeeddddccccbbbb";
+
+std::span<const std::byte> bytes_of(std::string_view text) {
+  return std::as_bytes(std::span(text.data(), text.size()));
+}
+
+std::set<std::string> files_in(const fs::path& dir) {
+  std::set<std::string> names;
+  for (const auto& entry : fs::directory_iterator(dir)) names.insert(entry.path().filename());
+  return names;
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+void write_file(const fs::path& path, std::string_view text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+std::string read_all(ByteSource& source) {
+  std::string out(source.size(), '\0');
+  auto got = source.read_at(0, std::as_writable_bytes(std::span(out.data(), out.size())));
+  EXPECT_TRUE(got.has_value());
+  out.resize(got.value_or(0));
+  return out;
+}
+
+// The error code of a failed result; a success fails the test (and returns kInternal).
+template <class Result>
+ErrorCode error_code(const Result& result) {
+  if (result.has_value()) {
+    ADD_FAILURE() << "expected an error, got success";
+    return ErrorCode::kInternal;
+  }
+  return result.error().code;
+}
+
+SpoolManifest manifest_for(std::string_view id, SpoolState state = SpoolState::kSpooled) {
+  SpoolManifest manifest;
+  manifest.upload_id = std::string(id);
+  manifest.job_id = "job-" + std::string(id);
+  manifest.bucket = "media";
+  manifest.key = "photos/café.jpg";
+  manifest.content_type = "image/jpeg";
+  manifest.sha256 = std::string(64, 'f');
+  manifest.size = 11;
+  manifest.created_at = "2026-01-02T03:04:05.000Z";
+  manifest.metadata = {{"origin", "camera"}};
+  manifest.state = state;
+  return manifest;
+}
+
+class DiskSpoolTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<DiskSpool> open_spool(uint64_t max_bytes = 1 << 20) {
+    auto spool = DiskSpool::open({dir_.path() / "spool", max_bytes, /*min_free_bytes=*/0});
+    EXPECT_TRUE(spool.has_value()) << spool.error().message;
+    return spool ? std::move(*spool) : nullptr;
+  }
+
+  // Writes `data` to a new upload and commits it.
+  SpooledFile spool_bytes(DiskSpool& spool, std::string_view id, std::string_view data) {
+    auto writer = spool.create(id, 1 << 20);
+    EXPECT_TRUE(writer.has_value()) << writer.error().message;
+    EXPECT_TRUE((*writer)->write(bytes_of(data)).has_value());
+    auto committed = (*writer)->commit();
+    EXPECT_TRUE(committed.has_value()) << committed.error().message;
+    return committed.value_or(SpooledFile{});
+  }
+
+  fs::path spool_dir() const { return dir_.path() / "spool"; }
+
+  TempDir dir_;
+};
+
+TEST_F(DiskSpoolTest, OpenCreatesTheDirectory) {
+  auto spool = open_spool();
+  ASSERT_NE(spool, nullptr);
+  EXPECT_TRUE(fs::is_directory(spool_dir()));
+  EXPECT_EQ(spool->usage().bytes, 0u);
+  EXPECT_EQ(spool->usage().files, 0u);
+}
+
+TEST_F(DiskSpoolTest, OpenFailsWhenTheDirectoryCannotBeCreated) {
+  write_file(dir_.path() / "file", "x");
+  auto spool = DiskSpool::open({dir_.path() / "file" / "spool", 1 << 20, 0});
+  ASSERT_FALSE(spool.has_value());
+  EXPECT_EQ(spool.error().code, ErrorCode::kIo);
+  EXPECT_NE(spool.error().message.find("spool.dir"), std::string::npos);
+}
+
+TEST_F(DiskSpoolTest, CommitGivesSizeAndSha256AndDataFile) {
+  auto spool = open_spool();
+  const std::string data = "hello, spool\n" + std::string(100'000, 'z');
+  auto writer = spool->create(kId, 1 << 20);
+  ASSERT_TRUE(writer.has_value()) << writer.error().message;
+  // In several writes, as the HTTP handler does.
+  ASSERT_TRUE((*writer)->write(bytes_of(std::string_view(data).substr(0, 7))).has_value());
+  ASSERT_TRUE((*writer)->write(bytes_of(std::string_view(data).substr(7))).has_value());
+  EXPECT_EQ((*writer)->bytes_written(), data.size());
+  EXPECT_EQ(files_in(spool_dir()), (std::set<std::string>{std::string(kId) + ".part"}));
+
+  auto committed = (*writer)->commit();
+  ASSERT_TRUE(committed.has_value()) << committed.error().message;
+  EXPECT_EQ(committed->size, data.size());
+  EXPECT_EQ(committed->sha256, crypto::sha256_hex(data));
+  EXPECT_EQ(files_in(spool_dir()), (std::set<std::string>{std::string(kId) + ".data"}));
+  EXPECT_EQ(read_file(spool->data_path(kId)), data);
+  EXPECT_EQ(spool->data_path(kId), spool_dir() / (std::string(kId) + ".data"));
+  EXPECT_EQ(spool->usage().bytes, data.size());
+  EXPECT_EQ(spool->usage().files, 1u);
+
+  writer->reset();  // destroying a committed writer keeps the file
+  EXPECT_TRUE(fs::exists(spool->data_path(kId)));
+}
+
+TEST_F(DiskSpoolTest, EmptyUploadHasTheEmptySha256) {
+  auto spool = open_spool();
+  const SpooledFile file = spool_bytes(*spool, kId, "");
+  EXPECT_EQ(file.size, 0u);
+  EXPECT_EQ(file.sha256, crypto::kEmptySha256Hex);
+}
+
+TEST_F(DiskSpoolTest, WriterDestroyedWithoutCommitLeavesNothing) {
+  auto spool = open_spool();
+  {
+    auto writer = spool->create(kId, 1 << 20);
+    ASSERT_TRUE(writer.has_value());
+    ASSERT_TRUE((*writer)->write(bytes_of("partial bytes")).has_value());
+    EXPECT_EQ(spool->usage().bytes, 13u);
+  }
+  EXPECT_TRUE(files_in(spool_dir()).empty());
+  EXPECT_EQ(spool->usage().bytes, 0u);
+  EXPECT_EQ(spool->usage().files, 0u);
+}
+
+TEST_F(DiskSpoolTest, WritingPastMaxBytesIsTooLargeAndLeavesNothing) {
+  auto spool = open_spool();
+  {
+    auto writer = spool->create(kId, 10);
+    ASSERT_TRUE(writer.has_value());
+    ASSERT_TRUE((*writer)->write(bytes_of("123456")).has_value());
+    auto status = (*writer)->write(bytes_of("78901"));
+    ASSERT_FALSE(status.has_value());
+    EXPECT_EQ(status.error().code, ErrorCode::kTooLarge);
+    EXPECT_FALSE(status.error().retryable);
+    EXPECT_EQ((*writer)->bytes_written(), 6u);
+  }
+  EXPECT_TRUE(files_in(spool_dir()).empty());
+  EXPECT_EQ(spool->usage().bytes, 0u);
+}
+
+TEST_F(DiskSpoolTest, ExactlyMaxBytesIsAccepted) {
+  auto spool = open_spool();
+  auto writer = spool->create(kId, 10);
+  ASSERT_TRUE(writer.has_value());
+  ASSERT_TRUE((*writer)->write(bytes_of("1234567890")).has_value());
+  auto committed = (*writer)->commit();
+  ASSERT_TRUE(committed.has_value());
+  EXPECT_EQ(committed->size, 10u);
+}
+
+TEST_F(DiskSpoolTest, CreateIsRefusedAboveTheHighWaterMark) {
+  auto spool = open_spool(/*max_bytes=*/16);
+  spool_bytes(*spool, "aaaa", "0123456789");  // 10 of 16: still below
+  auto second = spool->create("bbbb", 1 << 20);
+  ASSERT_TRUE(second.has_value()) << second.error().message;
+  ASSERT_TRUE((*second)->write(bytes_of("0123456")).has_value());
+  ASSERT_TRUE((*second)->commit().has_value());  // 17 bytes held now
+
+  auto refused = spool->create("cccc", 1 << 20);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, ErrorCode::kResourceExhausted);
+  EXPECT_TRUE(refused.error().retryable);
+  EXPECT_NE(refused.error().message.find("spool.max_bytes"), std::string::npos);
+  EXPECT_FALSE(fs::exists(spool_dir() / "cccc.part"));
+
+  // Removing an upload frees room again.
+  ASSERT_TRUE(spool->remove("bbbb").has_value());
+  EXPECT_EQ(spool->usage().bytes, 10u);
+  EXPECT_TRUE(spool->create("cccc", 1 << 20).has_value());
+}
+
+TEST_F(DiskSpoolTest, CreateIsRefusedWhenFreeSpaceIsBelowMinimum) {
+  auto spool = DiskSpool::open({spool_dir(), 1 << 20, /*min_free_bytes=*/UINT64_MAX});
+  ASSERT_TRUE(spool.has_value());
+  auto refused = (*spool)->create(kId, 10);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, ErrorCode::kResourceExhausted);
+  EXPECT_NE(refused.error().message.find("spool.min_free_bytes"), std::string::npos);
+}
+
+TEST_F(DiskSpoolTest, SameIdTwiceIsRefused) {
+  auto spool = open_spool();
+  auto first = spool->create(kId, 10);
+  ASSERT_TRUE(first.has_value());
+  auto second = spool->create(kId, 10);
+  EXPECT_FALSE(second.has_value());
+}
+
+TEST_F(DiskSpoolTest, InvalidUploadIdsAreRefusedBeforeTouchingTheDisk) {
+  auto spool = open_spool();
+  for (std::string_view id :
+       {std::string_view(""), std::string_view("../escape"), std::string_view("a/b"),
+        std::string_view("UPPER"), std::string_view("dot.dot"), std::string_view("with space"),
+        std::string_view("x\0", 2)}) {
+    SCOPED_TRACE(::testing::PrintToString(std::string(id)));
+    EXPECT_EQ(error_code(spool->create(id, 10)), ErrorCode::kInvalidArgument);
+    EXPECT_EQ(error_code(spool->open(id)), ErrorCode::kInvalidArgument);
+    EXPECT_EQ(error_code(spool->read_manifest(id)), ErrorCode::kInvalidArgument);
+    EXPECT_EQ(error_code(spool->remove(id)), ErrorCode::kInvalidArgument);
+    SpoolManifest manifest = manifest_for("x");
+    manifest.upload_id = std::string(id);
+    EXPECT_EQ(error_code(spool->write_manifest(manifest)), ErrorCode::kInvalidArgument);
+  }
+  EXPECT_FALSE(spool->create(std::string(65, 'a'), 10).has_value());
+  EXPECT_TRUE(spool->create(std::string(64, 'a'), 10).has_value());
+  EXPECT_TRUE(files_in(dir_.path()) == (std::set<std::string>{"spool"}));
+}
+
+TEST(UploadIdValidation, AcceptsGeneratedShape) {
+  EXPECT_TRUE(is_valid_upload_id("0191d2f0a1b2ffffeeeeddddccccbbbb"));
+  EXPECT_TRUE(is_valid_upload_id("a-b_c"));
+  EXPECT_FALSE(is_valid_upload_id(""));
+  EXPECT_FALSE(is_valid_upload_id(".."));
+  EXPECT_FALSE(is_valid_upload_id("A"));
+}
+
+TEST_F(DiskSpoolTest, ManifestRoundTrip) {
+  auto spool = open_spool();
+  const SpoolManifest written = manifest_for(kId, SpoolState::kPublished);
+  ASSERT_TRUE(spool->write_manifest(written).has_value());
+  EXPECT_EQ(files_in(spool_dir()), (std::set<std::string>{std::string(kId) + ".json"}));
+  auto read = spool->read_manifest(kId);
+  ASSERT_TRUE(read.has_value()) << read.error().message;
+  EXPECT_EQ(read->upload_id, written.upload_id);
+  EXPECT_EQ(read->job_id, written.job_id);
+  EXPECT_EQ(read->bucket, written.bucket);
+  EXPECT_EQ(read->key, written.key);
+  EXPECT_EQ(read->content_type, written.content_type);
+  EXPECT_EQ(read->sha256, written.sha256);
+  EXPECT_EQ(read->size, written.size);
+  EXPECT_EQ(read->created_at, written.created_at);
+  EXPECT_EQ(read->metadata, written.metadata);
+  EXPECT_EQ(read->state, SpoolState::kPublished);
+}
+
+TEST_F(DiskSpoolTest, ManifestIsReplacedByANewerOne) {
+  auto spool = open_spool();
+  ASSERT_TRUE(spool->write_manifest(manifest_for(kId, SpoolState::kSpooled)).has_value());
+  EXPECT_EQ(spool->read_manifest(kId)->state, SpoolState::kSpooled);
+  ASSERT_TRUE(spool->write_manifest(manifest_for(kId, SpoolState::kPublished)).has_value());
+  EXPECT_EQ(spool->read_manifest(kId)->state, SpoolState::kPublished);
+  EXPECT_EQ(files_in(spool_dir()), (std::set<std::string>{std::string(kId) + ".json"}));
+}
+
+TEST_F(DiskSpoolTest, MissingManifestIsNotFound) {
+  auto spool = open_spool();
+  auto read = spool->read_manifest(kId);
+  ASSERT_FALSE(read.has_value());
+  EXPECT_EQ(read.error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(DiskSpoolTest, CorruptManifestIsAnErrorNotACrash) {
+  auto spool = open_spool();
+  write_file(spool_dir() / (std::string(kId) + ".json"), "{not json");
+  EXPECT_EQ(error_code(spool->read_manifest(kId)), ErrorCode::kIo);
+  write_file(spool_dir() / (std::string(kId) + ".json"), R"({"upload_id":"x"})");  // no key
+  EXPECT_EQ(error_code(spool->read_manifest(kId)), ErrorCode::kIo);
+}
+
+TEST_F(DiskSpoolTest, OpenServesTheCommittedBytes) {
+  auto spool = open_spool();
+  const std::string data = "0123456789abcdef";
+  spool_bytes(*spool, kId, data);
+  auto source = spool->open(kId);
+  ASSERT_TRUE(source.has_value()) << source.error().message;
+  EXPECT_EQ((*source)->size(), data.size());
+  EXPECT_EQ(read_all(**source), data);
+  std::string middle(4, '\0');
+  auto got = (*source)->read_at(10, std::as_writable_bytes(std::span(middle.data(), 4)));
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(*got, 4u);
+  EXPECT_EQ(middle, "abcd");
+}
+
+TEST_F(DiskSpoolTest, OpenOfUncommittedOrMissingUploadIsNotFound) {
+  auto spool = open_spool();
+  EXPECT_EQ(error_code(spool->open(kId)), ErrorCode::kNotFound);
+  auto writer = spool->create(kId, 100);
+  ASSERT_TRUE(writer.has_value());
+  ASSERT_TRUE((*writer)->write(bytes_of("not yet")).has_value());
+  EXPECT_EQ(error_code(spool->open(kId)), ErrorCode::kNotFound);
+}
+
+TEST_F(DiskSpoolTest, RemoveDeletesBytesAndManifestAndIsIdempotent) {
+  auto spool = open_spool();
+  spool_bytes(*spool, kId, "some bytes");
+  ASSERT_TRUE(spool->write_manifest(manifest_for(kId)).has_value());
+  ASSERT_TRUE(spool->remove(kId).has_value());
+  EXPECT_TRUE(files_in(spool_dir()).empty());
+  EXPECT_EQ(spool->usage().bytes, 0u);
+  EXPECT_EQ(spool->usage().files, 0u);
+  ASSERT_TRUE(spool->remove(kId).has_value());
+  ASSERT_TRUE(spool->remove("neverexisted").has_value());
+  EXPECT_EQ(spool->usage().bytes, 0u);
+  EXPECT_EQ(spool->usage().files, 0u);
+}
+
+TEST_F(DiskSpoolTest, RecoverCleansUpAndReturnsHeldManifests) {
+  const std::string held_data = "held bytes";
+  {
+    auto spool = open_spool();
+    spool_bytes(*spool, "held", held_data);
+    ASSERT_TRUE(spool->write_manifest(manifest_for("held", SpoolState::kPublished)).has_value());
+    spool_bytes(*spool, "spooled", "123");
+    ASSERT_TRUE(spool->write_manifest(manifest_for("spooled", SpoolState::kSpooled)).has_value());
+    spool_bytes(*spool, "nomanifest", "never acknowledged");
+    ASSERT_TRUE(spool->write_manifest(manifest_for("nodata")).has_value());
+  }
+  // What a crash leaves behind.
+  write_file(spool_dir() / "partial.part", "half an upload");
+  write_file(spool_dir() / "held2.json.tmp", "{\"upload_id\":");
+
+  auto spool = open_spool();
+  auto held = spool->recover();
+  ASSERT_TRUE(held.has_value()) << held.error().message;
+
+  std::set<std::string> ids;
+  for (const auto& manifest : *held) ids.insert(manifest.upload_id);
+  EXPECT_EQ(ids, (std::set<std::string>{"held", "spooled"}));
+  for (const auto& manifest : *held) {
+    EXPECT_EQ(manifest.state,
+              manifest.upload_id == "held" ? SpoolState::kPublished : SpoolState::kSpooled);
+  }
+  EXPECT_EQ(files_in(spool_dir()),
+            (std::set<std::string>{"held.data", "held.json", "spooled.data", "spooled.json"}));
+  EXPECT_EQ(spool->usage().bytes, held_data.size() + 3);
+  EXPECT_EQ(spool->usage().files, 2u);
+}
+
+TEST_F(DiskSpoolTest, RecoverOfEmptySpoolReturnsNothing) {
+  auto spool = open_spool();
+  auto held = spool->recover();
+  ASSERT_TRUE(held.has_value());
+  EXPECT_TRUE(held->empty());
+  EXPECT_EQ(spool->usage().bytes, 0u);
+}
+
+}  // namespace
+}  // namespace upfleet

@@ -1,0 +1,663 @@
+// IngestService behind a real HttpServer on 127.0.0.1:0, with a DiskSpool on a temp dir and
+// fake job publisher / status sink; requests go through CurlTransport (or a raw socket where
+// the exact bytes on the wire matter).
+#include "producer/ingest_service.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include "common/crypto/sha256.h"
+#include "common/http/curl_transport.h"
+#include "common/ids.h"
+#include "producer/disk_spool.h"
+#include "producer/http_server.h"
+#include "tests/fakes/fake_clock.h"
+#include "tests/fakes/fake_job_publisher.h"
+#include "tests/fakes/fake_status_sink.h"
+#include "tests/support/test_env.h"
+
+namespace upfleet {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using nlohmann::json;
+using upfleet::testing::FakeClock;
+using upfleet::testing::FakeJobPublisher;
+using upfleet::testing::FakeStatusSink;
+using upfleet::testing::TempDir;
+
+constexpr std::string_view kAdvertiseUrl = "http://ingest-0.ingest.test:8080";
+constexpr std::string_view kIngestId = "ingest-0";
+
+std::set<std::string> files_in(const fs::path& dir) {
+  std::set<std::string> names;
+  for (const auto& entry : fs::directory_iterator(dir)) names.insert(entry.path().filename());
+  return names;
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string pattern(size_t size) {
+  std::string out(size, '\0');
+  for (size_t i = 0; i < size; ++i) out[i] = static_cast<char>('A' + (i * 7 + i / 13) % 26);
+  return out;
+}
+
+// A response read off a raw socket.
+struct RawResponse {
+  int status = 0;
+  std::string head;
+  std::string body;
+};
+
+// Sends `request` as-is in one write and reads until the server closes the connection.
+RawResponse raw_exchange(uint16_t port, const std::string& request) {
+  RawResponse response;
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) {
+    ADD_FAILURE() << "socket failed";
+    return response;
+  }
+  timeval timeout{10, 0};  // a safety net: a broken server must not hang the suite
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    ADD_FAILURE() << "connect failed";
+    ::close(fd);
+    return response;
+  }
+  size_t sent = 0;
+  while (sent < request.size()) {
+    const ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    sent += static_cast<size_t>(n);
+  }
+  std::string text;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    text.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  const size_t head_end = text.find("\r\n\r\n");
+  if (text.rfind("HTTP/1.1 ", 0) != 0 || head_end == std::string::npos) {
+    ADD_FAILURE() << "not an HTTP response: " << text;
+    return response;
+  }
+  response.status = std::stoi(text.substr(9, 3));
+  response.head = text.substr(0, head_end);
+  response.body = text.substr(head_end + 4);
+  return response;
+}
+
+class IngestServiceTest : public ::testing::Test {
+ protected:
+  using Tweak = std::function<void(IngestOptions&)>;
+
+  // Starts the service; each test calls it first, adjusting options as it needs.
+  void start(const Tweak& tweak = {}) {
+    auto spool = DiskSpool::open({spool_dir(), spool_max_bytes_, /*min_free_bytes=*/0});
+    ASSERT_TRUE(spool.has_value()) << spool.error().message;
+    spool_ = std::move(*spool);
+    IngestOptions options;
+    options.ingest_id = std::string(kIngestId);
+    options.advertise_url = std::string(kAdvertiseUrl);
+    options.default_bucket = "media";
+    options.max_body_bytes = 64 * 1024;
+    options.publish_timeout = 1s;
+    if (tweak) tweak(options);
+    service_ = std::make_unique<IngestService>(options, *spool_, jobs_, statuses_, view_, metrics_,
+                                               blocking_, clock_);
+    HttpServerOptions server_options;
+    server_options.listen = "127.0.0.1:0";
+    server_options.io_threads = 2;
+    auto server = HttpServer::bind(server_options, [this](HttpRequest& request, BodyReader& body) {
+      return service_->handle(request, body);
+    });
+    ASSERT_TRUE(server.has_value()) << server.error().message;
+    server_ = std::move(*server);
+    server_->start();
+  }
+
+  void TearDown() override {
+    if (server_) server_->stop(0ms);
+  }
+
+  fs::path spool_dir() const { return dir_.path() / "spool"; }
+  std::string url(std::string_view path) const {
+    return "http://127.0.0.1:" + std::to_string(server_->port()) + std::string(path);
+  }
+
+  http::HttpResponse send(const std::string& method, std::string_view path,
+                          std::string_view body = {}, http::Headers headers = {}) {
+    http::HttpRequest request;
+    request.method = method;
+    request.url = url(path);
+    request.headers = std::move(headers);
+    request.body = body;
+    request.timeout = 30s;
+    auto response = transport_.perform(request);
+    EXPECT_TRUE(response.has_value()) << response.error().message;
+    return response.value_or(http::HttpResponse{});
+  }
+
+  http::HttpResponse put(std::string_view encoded_key, std::string_view body,
+                         http::Headers headers = {}) {
+    return send("PUT", "/v1/files/" + std::string(encoded_key), body, std::move(headers));
+  }
+
+  // Accepts `body` under `key` and returns the upload id.
+  std::string accept(std::string_view encoded_key, std::string_view body,
+                     http::Headers headers = {}) {
+    const auto response = put(encoded_key, body, std::move(headers));
+    EXPECT_EQ(response.status, 202) << response.body;
+    const json reply = json::parse(response.body, nullptr, false);
+    if (!reply.is_object() || !reply.contains("upload_id")) return "";
+    return reply.at("upload_id").get<std::string>();
+  }
+
+  static std::string error_code_of(const std::string& body) {
+    const json doc = json::parse(body, nullptr, false);
+    if (!doc.is_object() || !doc.contains("error")) return "<no error object: " + body + ">";
+    return doc.at("error").value("code", "") + (doc.at("error").contains("message") ? "" : "!");
+  }
+
+  // Nothing was kept or announced.
+  void expect_nothing_spooled_or_published() {
+    EXPECT_TRUE(files_in(spool_dir()).empty());
+    EXPECT_TRUE(jobs_.jobs().empty());
+    EXPECT_TRUE(statuses_.events().empty());
+  }
+
+  void write_spooled(const std::string& id, std::string_view data, SpoolState state) {
+    auto writer = spool_->create(id, 1 << 20);
+    ASSERT_TRUE(writer.has_value());
+    ASSERT_TRUE((*writer)->write(std::as_bytes(std::span(data.data(), data.size()))).has_value());
+    auto committed = (*writer)->commit();
+    ASSERT_TRUE(committed.has_value());
+    SpoolManifest manifest;
+    manifest.upload_id = id;
+    manifest.job_id = "job-" + id;
+    manifest.bucket = "media";
+    manifest.key = "recovered/" + id + ".bin";
+    manifest.content_type = "application/octet-stream";
+    manifest.sha256 = committed->sha256;
+    manifest.size = committed->size;
+    manifest.created_at = "2026-01-01T00:00:00.000Z";
+    manifest.state = state;
+    ASSERT_TRUE(spool_->write_manifest(manifest).has_value());
+  }
+
+  uint64_t spool_max_bytes_ = 1ull << 30;  // set before start()
+  TempDir dir_;
+  FakeClock clock_;
+  FakeJobPublisher jobs_;
+  FakeStatusSink statuses_;
+  StatusView view_;
+  IngestMetrics metrics_{std::make_shared<prometheus::Registry>()};
+  asio::thread_pool blocking_{2};
+  std::unique_ptr<DiskSpool> spool_;
+  std::unique_ptr<IngestService> service_;
+  http::CurlTransport transport_;
+  std::unique_ptr<HttpServer> server_;  // last: stopped first
+};
+
+TEST_F(IngestServiceTest, PutSpoolsPublishesAndAnswers202) {
+  start();
+  std::vector<StatusEvent> statuses_when_job_published;
+  jobs_.set_on_publish([&](const Job&) { statuses_when_job_published = statuses_.events(); });
+  const std::string body = "hello, upfleet";
+
+  const auto response = put("photos/cat%20one.jpg", body, {{"Content-Type", "image/jpeg"}});
+
+  ASSERT_EQ(response.status, 202) << response.body;
+  EXPECT_EQ(response.header("content-type"), "application/json");
+  const json reply = json::parse(response.body);
+  const std::string id = reply.at("upload_id");
+  EXPECT_TRUE(is_valid_upload_id(id));
+  EXPECT_EQ(id.size(), 32u);
+  EXPECT_EQ(reply.at("key"), "photos/cat one.jpg");
+  EXPECT_EQ(reply.at("size"), body.size());
+  EXPECT_EQ(reply.at("sha256"), crypto::sha256_hex(body));
+  EXPECT_EQ(reply.at("status_url"), std::string(kAdvertiseUrl) + "/v1/uploads/" + id);
+
+  const auto jobs = jobs_.jobs();
+  ASSERT_EQ(jobs.size(), 1u);
+  const Job& job = jobs[0];
+  EXPECT_EQ(job.key, "photos/cat one.jpg");  // the message key of the job
+  EXPECT_EQ(job.upload_id, id);
+  EXPECT_TRUE(is_valid_upload_id(job.job_id));
+  EXPECT_NE(job.job_id, id);
+  EXPECT_EQ(job.type, JobType::kUpload);
+  EXPECT_EQ(job.bucket, "media");
+  EXPECT_EQ(job.source.uri, std::string(kAdvertiseUrl) + "/internal/spool/" + id);
+  EXPECT_EQ(job.source.size, body.size());
+  EXPECT_EQ(job.source.sha256, crypto::sha256_hex(body));
+  EXPECT_EQ(job.source.content_type, "image/jpeg");
+  EXPECT_EQ(job.ingest_id, kIngestId);
+  EXPECT_EQ(job.created_at, format_rfc3339(clock_.now()));
+  // The job is valid by the public schema, as a worker will parse it.
+  auto reparsed = parse_job(to_json(job));
+  ASSERT_TRUE(reparsed.has_value()) << reparsed.error().message;
+
+  // `queued` was confirmed before the job existed.
+  ASSERT_EQ(statuses_when_job_published.size(), 1u);
+  EXPECT_EQ(statuses_when_job_published[0].state, UploadState::kQueued);
+  const auto events = statuses_.events();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].upload_id, id);
+  EXPECT_EQ(events[0].job_id, job.job_id);
+  EXPECT_EQ(events[0].key, "photos/cat one.jpg");
+  EXPECT_EQ(events[0].ingest_id, kIngestId);
+  EXPECT_EQ(events[0].size, body.size());
+  EXPECT_EQ(events[0].sha256, crypto::sha256_hex(body));
+
+  EXPECT_EQ(files_in(spool_dir()), (std::set<std::string>{id + ".data", id + ".json"}));
+  EXPECT_EQ(read_file(spool_dir() / (id + ".data")), body);
+  auto manifest = spool_->read_manifest(id);
+  ASSERT_TRUE(manifest.has_value());
+  EXPECT_EQ(manifest->state, SpoolState::kPublished);
+  EXPECT_EQ(manifest->key, "photos/cat one.jpg");
+  EXPECT_EQ(manifest->job_id, job.job_id);
+
+  ASSERT_TRUE(view_.find(id).has_value());
+  EXPECT_EQ(view_.find(id)->state, UploadState::kQueued);
+}
+
+TEST_F(IngestServiceTest, PutWithoutContentTypeIsOctetStream) {
+  start();
+  accept("plain.bin", "x");
+  ASSERT_EQ(jobs_.jobs().size(), 1u);
+  EXPECT_EQ(jobs_.jobs()[0].source.content_type, "application/octet-stream");
+}
+
+TEST_F(IngestServiceTest, EmptyBodyIsAccepted) {
+  start();
+  const std::string id = accept("empty.txt", "");
+  ASSERT_EQ(jobs_.jobs().size(), 1u);
+  EXPECT_EQ(jobs_.jobs()[0].source.size, 0u);
+  EXPECT_EQ(jobs_.jobs()[0].source.sha256, crypto::kEmptySha256Hex);
+  EXPECT_TRUE(fs::exists(spool_dir() / (id + ".data")));
+}
+
+TEST_F(IngestServiceTest, PublisherFailureAnswers503AndKeepsNothing) {
+  start();
+  jobs_.fail_always(Error::transient(ErrorCode::kTimeout, "no delivery report"));
+  const auto response = put("a.txt", "bytes");
+  EXPECT_EQ(response.status, 503) << response.body;
+  EXPECT_EQ(response.header("retry-after"), "5");
+  EXPECT_EQ(error_code_of(response.body), "queue_unavailable");
+  EXPECT_EQ(jobs_.calls(), 1);
+  EXPECT_TRUE(jobs_.jobs().empty());
+  EXPECT_TRUE(files_in(spool_dir()).empty());
+  EXPECT_EQ(spool_->usage().bytes, 0u);
+  EXPECT_EQ(spool_->usage().files, 0u);
+}
+
+TEST_F(IngestServiceTest, StatusSinkFailureAnswers503AndPublishesNoJob) {
+  start();
+  statuses_.fail_always(Error::transient(ErrorCode::kUnavailable, "broker down"));
+  const auto response = put("a.txt", "bytes");
+  EXPECT_EQ(response.status, 503) << response.body;
+  EXPECT_EQ(response.header("retry-after"), "5");
+  EXPECT_EQ(jobs_.calls(), 0);
+  EXPECT_TRUE(files_in(spool_dir()).empty());
+}
+
+TEST_F(IngestServiceTest, AfterAFailedPublishTheNextUploadSucceeds) {
+  start();
+  jobs_.fail_next(Error::transient(ErrorCode::kTimeout, "no delivery report"));
+  EXPECT_EQ(put("a.txt", "one").status, 503);
+  const std::string id = accept("a.txt", "two");
+  EXPECT_EQ(files_in(spool_dir()), (std::set<std::string>{id + ".data", id + ".json"}));
+  EXPECT_EQ(jobs_.jobs().size(), 1u);
+}
+
+TEST_F(IngestServiceTest, BadKeysAre400AndNothingIsKept) {
+  start();
+  for (std::string_view key : {"..%2Fx", "%2Fabs", "a%00b", "%2e%2e/x", "a/%2E/b", "dir%2F",
+                               "a%5Cb", "a%0Ab", "a%2", "a%zz", "%C0%AF", "a//b"}) {
+    SCOPED_TRACE(key);
+    const auto response = put(key, "bytes");
+    EXPECT_EQ(response.status, 400) << response.body;
+    EXPECT_EQ(error_code_of(response.body), "invalid_key");
+  }
+  const auto too_long = put(std::string(1025, 'k'), "bytes");
+  EXPECT_EQ(too_long.status, 400);
+  EXPECT_EQ(error_code_of(too_long.body), "invalid_key");
+  expect_nothing_spooled_or_published();
+}
+
+TEST_F(IngestServiceTest, ClientTokensAreRequiredWhenConfigured) {
+  start([](IngestOptions& options) { options.auth_tokens = {"token-one", "token-two"}; });
+
+  const auto missing = put("a.txt", "bytes");
+  EXPECT_EQ(missing.status, 401);
+  EXPECT_EQ(missing.header("www-authenticate"), "Bearer");
+  EXPECT_EQ(error_code_of(missing.body), "unauthorized");
+
+  const auto wrong = put("a.txt", "bytes", {{"Authorization", "Bearer token-three"}});
+  EXPECT_EQ(wrong.status, 401);
+  expect_nothing_spooled_or_published();
+
+  const std::string id = accept("a.txt", "bytes", {{"Authorization", "Bearer token-two"}});
+  EXPECT_EQ(jobs_.jobs().size(), 1u);
+
+  EXPECT_EQ(send("GET", "/v1/uploads/" + id).status, 401);
+  EXPECT_EQ(send("GET", "/v1/uploads/" + id, {}, {{"Authorization", "Bearer token-one"}}).status,
+            200);
+}
+
+TEST_F(IngestServiceTest, DeclaredLengthAboveLimitIs413BeforeReadingTheBody) {
+  start([](IngestOptions& options) { options.max_body_bytes = 1000; });
+  // The body is never sent: the answer comes from the headers alone.
+  const RawResponse response =
+      raw_exchange(server_->port(),
+                   "PUT /v1/files/big.bin HTTP/1.1\r\nHost: test\r\nContent-Length: 1001\r\n\r\n");
+  EXPECT_EQ(response.status, 413) << response.head;
+  EXPECT_EQ(error_code_of(response.body), "too_large");
+  EXPECT_NE(response.body.find("http.max_body_bytes"), std::string::npos) << response.body;
+  expect_nothing_spooled_or_published();
+}
+
+TEST_F(IngestServiceTest, BodyAtTheLimitIsAccepted) {
+  start([](IngestOptions& options) { options.max_body_bytes = 1000; });
+  const std::string body = pattern(1000);
+  const std::string id = accept("exact.bin", body);
+  EXPECT_EQ(read_file(spool_dir() / (id + ".data")), body);
+}
+
+std::string chunked_request(const std::string& key, const std::vector<std::string>& chunks) {
+  std::ostringstream request;
+  request << "PUT /v1/files/" << key << " HTTP/1.1\r\nHost: test\r\n"
+          << "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+  for (const auto& chunk : chunks) request << std::hex << chunk.size() << "\r\n" << chunk << "\r\n";
+  request << "0\r\n\r\n";
+  return request.str();
+}
+
+TEST_F(IngestServiceTest, ChunkedBodyWithinLimitIsAccepted) {
+  start([](IngestOptions& options) { options.max_body_bytes = 100; });
+  const RawResponse response =
+      raw_exchange(server_->port(), chunked_request("chunked.bin", {"0123456789", "abcdefghij"}));
+  ASSERT_EQ(response.status, 202) << response.head << response.body;
+  const json reply = json::parse(response.body);
+  EXPECT_EQ(reply.at("size"), 20);
+  const std::string id = reply.at("upload_id");
+  EXPECT_EQ(read_file(spool_dir() / (id + ".data")), "0123456789abcdefghij");
+}
+
+TEST_F(IngestServiceTest, ChunkedBodyAboveLimitIs413AndLeavesNoPartialFile) {
+  start([](IngestOptions& options) { options.max_body_bytes = 25; });
+  const RawResponse response = raw_exchange(
+      server_->port(), chunked_request("chunked.bin", {"0123456789", "abcdefghij", "ABCDEFGHIJ"}));
+  EXPECT_EQ(response.status, 413) << response.head << response.body;
+  EXPECT_EQ(error_code_of(response.body), "too_large");
+  expect_nothing_spooled_or_published();
+  EXPECT_EQ(spool_->usage().bytes, 0u);
+}
+
+TEST_F(IngestServiceTest, SpoolAboveHighWaterMarkAnswers507AtOnce) {
+  spool_max_bytes_ = 10;
+  start();
+  const std::string first = accept("first.bin", pattern(20));  // spool was empty: accepted
+  const auto refused = put("second.bin", "more bytes");
+  EXPECT_EQ(refused.status, 507) << refused.body;
+  EXPECT_EQ(error_code_of(refused.body), "insufficient_storage");
+  EXPECT_EQ(refused.header("retry-after"), "30");
+  EXPECT_EQ(files_in(spool_dir()), (std::set<std::string>{first + ".data", first + ".json"}));
+  EXPECT_EQ(jobs_.jobs().size(), 1u);
+}
+
+TEST_F(IngestServiceTest, SpoolEndpointServesWholeFileAndRanges) {
+  start();
+  const std::string body = pattern(5000);
+  const std::string id = accept("served.bin", body);
+  const std::string path = "/internal/spool/" + id;
+
+  const auto whole = send("GET", path);
+  ASSERT_EQ(whole.status, 200);
+  EXPECT_EQ(whole.body, body);
+  EXPECT_EQ(whole.header("accept-ranges"), "bytes");
+  EXPECT_EQ(whole.header("content-length"), "5000");
+  EXPECT_EQ(whole.header("content-type"), "application/octet-stream");
+
+  const auto middle = send("GET", path, {}, {{"Range", "bytes=1000-1999"}});
+  ASSERT_EQ(middle.status, 206);
+  EXPECT_EQ(middle.header("content-range"), "bytes 1000-1999/5000");
+  EXPECT_EQ(middle.body, body.substr(1000, 1000));
+
+  const auto tail = send("GET", path, {}, {{"Range", "bytes=4990-"}});
+  ASSERT_EQ(tail.status, 206);
+  EXPECT_EQ(tail.header("content-range"), "bytes 4990-4999/5000");
+  EXPECT_EQ(tail.body, body.substr(4990));
+
+  const auto suffix = send("GET", path, {}, {{"Range", "bytes=-7"}});
+  ASSERT_EQ(suffix.status, 206);
+  EXPECT_EQ(suffix.body, body.substr(4993));
+
+  const auto beyond = send("GET", path, {}, {{"Range", "bytes=5000-"}});
+  EXPECT_EQ(beyond.status, 416);
+  EXPECT_EQ(beyond.header("content-range"), "bytes */5000");
+
+  const auto several = send("GET", path, {}, {{"Range", "bytes=0-1,5-6"}});
+  EXPECT_EQ(several.status, 200);
+  EXPECT_EQ(several.body, body);
+}
+
+TEST_F(IngestServiceTest, SpoolEndpointRequiresTheSpoolTokenWhenSet) {
+  start([](IngestOptions& options) { options.spool_token = "worker-secret"; });
+  const std::string body = pattern(300);
+  const std::string id = accept("secret.bin", body);
+  const std::string path = "/internal/spool/" + id;
+
+  const auto missing = send("GET", path);
+  EXPECT_EQ(missing.status, 401);
+  EXPECT_EQ(error_code_of(missing.body), "unauthorized");
+  EXPECT_EQ(send("GET", path, {}, {{"Authorization", "Bearer wrong"}}).status, 401);
+
+  const auto allowed = send("GET", path, {}, {{"Authorization", "Bearer worker-secret"}});
+  EXPECT_EQ(allowed.status, 200);
+  EXPECT_EQ(allowed.body, body);
+}
+
+TEST_F(IngestServiceTest, SpoolEndpointUnknownAndMalformedIds) {
+  start();
+  const auto unknown = send("GET", "/internal/spool/" + new_id());
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_EQ(error_code_of(unknown.body), "not_found");
+  EXPECT_EQ(send("GET", "/internal/spool/NOT-AN-ID").status, 400);
+  EXPECT_EQ(send("GET", "/internal/spool/a%2F..%2Fb").status, 400);
+}
+
+TEST_F(IngestServiceTest, UploadStatusComesFromTheView) {
+  start();
+  const std::string id = new_id();
+  EXPECT_EQ(send("GET", "/v1/uploads/" + id).status, 404);
+
+  StatusEvent uploaded;
+  uploaded.upload_id = id;
+  uploaded.state = UploadState::kUploaded;
+  uploaded.key = "k.txt";
+  uploaded.etag = "0123abcd";
+  uploaded.size = 42;
+  ASSERT_TRUE(view_.apply(uploaded));
+
+  const auto response = send("GET", "/v1/uploads/" + id);
+  ASSERT_EQ(response.status, 200) << response.body;
+  const json doc = json::parse(response.body);
+  EXPECT_EQ(doc.at("upload_id"), id);
+  EXPECT_EQ(doc.at("state"), "uploaded");
+  EXPECT_EQ(doc.at("etag"), "0123abcd");
+  EXPECT_EQ(doc.at("size"), 42);
+
+  EXPECT_EQ(send("GET", "/v1/uploads/BAD").status, 400);
+}
+
+TEST_F(IngestServiceTest, UploadStatusAfterPutIsQueued) {
+  start();
+  const std::string id = accept("q.txt", "bytes");
+  const auto response = send("GET", "/v1/uploads/" + id);
+  ASSERT_EQ(response.status, 200);
+  EXPECT_EQ(json::parse(response.body).at("state"), "queued");
+}
+
+TEST_F(IngestServiceTest, HealthReadinessAndUnknownRoutes) {
+  start();
+  EXPECT_EQ(send("GET", "/healthz").status, 200);
+  EXPECT_EQ(send("GET", "/readyz").status, 503);
+  service_->set_ready(true);
+  EXPECT_EQ(send("GET", "/readyz").status, 200);
+  const auto unknown = send("GET", "/nope");
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_EQ(error_code_of(unknown.body), "not_found");
+  EXPECT_EQ(send("GET", "/v1/files/a.txt").status, 405);
+}
+
+TEST_F(IngestServiceTest, RecoverRepublishesSpooledButUnpublishedUploads) {
+  start();
+  const std::string spooled = new_id();
+  const std::string published = new_id();
+  write_spooled(spooled, "not yet confirmed", SpoolState::kSpooled);
+  write_spooled(published, "confirmed earlier", SpoolState::kPublished);
+
+  ASSERT_TRUE(service_->recover().has_value());
+
+  const auto jobs = jobs_.jobs();
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0].upload_id, spooled);
+  EXPECT_EQ(jobs[0].job_id, "job-" + spooled);  // same identity as the first attempt
+  EXPECT_EQ(jobs[0].key, "recovered/" + spooled + ".bin");
+  EXPECT_EQ(jobs[0].source.uri, std::string(kAdvertiseUrl) + "/internal/spool/" + spooled);
+  EXPECT_EQ(jobs[0].source.size, std::string("not yet confirmed").size());
+  EXPECT_EQ(jobs[0].ingest_id, kIngestId);
+  const auto events = statuses_.events();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].upload_id, spooled);
+  EXPECT_EQ(events[0].state, UploadState::kQueued);
+
+  EXPECT_EQ(spool_->read_manifest(spooled)->state, SpoolState::kPublished);
+  EXPECT_EQ(files_in(spool_dir()),
+            (std::set<std::string>{spooled + ".data", spooled + ".json", published + ".data",
+                                   published + ".json"}));
+
+  // A second recovery has nothing left to publish.
+  ASSERT_TRUE(service_->recover().has_value());
+  EXPECT_EQ(jobs_.jobs().size(), 1u);
+}
+
+TEST_F(IngestServiceTest, RecoverDropsFilesAlreadyUploaded) {
+  start();
+  const std::string done = new_id();
+  write_spooled(done, "stored already", SpoolState::kSpooled);
+  StatusEvent uploaded;
+  uploaded.upload_id = done;
+  uploaded.state = UploadState::kUploaded;
+  uploaded.ingest_id = std::string(kIngestId);
+  view_.apply(uploaded);
+
+  ASSERT_TRUE(service_->recover().has_value());
+  EXPECT_TRUE(jobs_.jobs().empty());
+  EXPECT_TRUE(files_in(spool_dir()).empty());
+}
+
+TEST_F(IngestServiceTest, RecoverFailsAndKeepsTheFileWhenPublishingFails) {
+  start();
+  const std::string spooled = new_id();
+  write_spooled(spooled, "bytes", SpoolState::kSpooled);
+  jobs_.fail_always(Error::transient(ErrorCode::kUnavailable, "broker down"));
+  auto recovered = service_->recover();
+  ASSERT_FALSE(recovered.has_value());
+  EXPECT_NE(recovered.error().message.find(spooled), std::string::npos);
+  EXPECT_EQ(spool_->read_manifest(spooled)->state, SpoolState::kSpooled);
+  EXPECT_TRUE(fs::exists(spool_dir() / (spooled + ".data")));
+}
+
+TEST_F(IngestServiceTest, UploadedStatusOfOwnUploadDeletesSpoolFiles) {
+  start();
+  const std::string mine = accept("mine.txt", "bytes");
+  ASSERT_EQ(files_in(spool_dir()).size(), 2u);
+
+  StatusEvent uploading;
+  uploading.upload_id = mine;
+  uploading.state = UploadState::kUploading;
+  uploading.ingest_id = std::string(kIngestId);
+  service_->on_status(uploading);
+  EXPECT_EQ(files_in(spool_dir()).size(), 2u);  // not stored yet
+
+  StatusEvent uploaded = uploading;
+  uploaded.state = UploadState::kUploaded;
+  service_->on_status(uploaded);
+  EXPECT_TRUE(files_in(spool_dir()).empty());
+  EXPECT_EQ(spool_->usage().files, 0u);
+  EXPECT_EQ(send("GET", "/internal/spool/" + mine).status, 404);
+
+  service_->on_status(uploaded);  // redelivered: nothing left, nothing breaks
+  EXPECT_TRUE(files_in(spool_dir()).empty());
+}
+
+// Dead-lettered means the bytes never reached S3 and the job waits in the DLQ for a replay,
+// whose claim check points at this spool: the file must stay (DESIGN: "until the status says
+// `uploaded` the spool keeps it").
+TEST_F(IngestServiceTest, DeadLetteredUploadKeepsItsSpoolFiles) {
+  start();
+  const std::string id = accept("stuck.txt", "bytes");
+  StatusEvent dead;
+  dead.upload_id = id;
+  dead.state = UploadState::kDeadLettered;
+  dead.stage = "upload";
+  dead.ingest_id = std::string(kIngestId);
+  service_->on_status(dead);
+  EXPECT_EQ(files_in(spool_dir()), (std::set<std::string>{id + ".data", id + ".json"}));
+}
+
+TEST_F(IngestServiceTest, RecoverKeepsFilesOfDeadLetteredUploads) {
+  start();
+  const std::string id = new_id();
+  write_spooled(id, "never stored", SpoolState::kPublished);
+  StatusEvent dead;
+  dead.upload_id = id;
+  dead.state = UploadState::kDeadLettered;
+  dead.stage = "upload";
+  dead.ingest_id = std::string(kIngestId);
+  view_.apply(dead);
+  ASSERT_TRUE(service_->recover().has_value());
+  EXPECT_EQ(files_in(spool_dir()), (std::set<std::string>{id + ".data", id + ".json"}));
+}
+
+TEST_F(IngestServiceTest, UploadedStatusNamingAnotherIngestKeepsTheFiles) {
+  start();
+  const std::string id = accept("theirs.txt", "bytes");
+  StatusEvent uploaded;
+  uploaded.upload_id = id;
+  uploaded.state = UploadState::kUploaded;
+  uploaded.ingest_id = "ingest-1";
+  service_->on_status(uploaded);
+  EXPECT_EQ(files_in(spool_dir()), (std::set<std::string>{id + ".data", id + ".json"}));
+}
+
+}  // namespace
+}  // namespace upfleet
