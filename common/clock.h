@@ -2,7 +2,9 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace upfleet {
 
@@ -25,7 +27,15 @@ class SystemClock final : public Clock {
   }
 };
 
+// A point on the monotonic clock by which something must be done.
+using Deadline = std::chrono::steady_clock::time_point;
+inline constexpr Deadline kNoDeadline = Deadline::max();
+
 // RFC 3339 UTC with milliseconds: 2026-11-21T23:33:00.123Z.
 std::string format_rfc3339(std::chrono::system_clock::time_point time);
+
+// Parses the UTC forms S3 and we write ("2026-11-21T23:33:00Z", with optional fraction);
+// nullopt for anything else.
+std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view text);
 
 }  // namespace upfleet

@@ -28,6 +28,28 @@ log::Level read_log_level(ConfigReader& reader) {
   return level;
 }
 
+s3::S3Config read_s3_section(ConfigReader& reader) {
+  s3::S3Config config;
+  config.endpoint = reader.get_string("s3.endpoint", "https://s3.amazonaws.com");
+  if (!config.endpoint.starts_with("http://") && !config.endpoint.starts_with("https://")) {
+    reader.add_problem("s3.endpoint",
+                       "'" + config.endpoint + "' must start with http:// or https://");
+  }
+  config.region = reader.get_string("s3.region", "us-east-1");
+  config.access_key_id = reader.get_required("s3.access_key_id");
+  config.secret_access_key = reader.get_secret("s3.secret_access_key");
+  if (config.secret_access_key.empty()) {
+    reader.add_problem(
+        "s3.secret_access_key",
+        "is required; set UPFLEET_S3_SECRET_ACCESS_KEY or s3.secret_access_key_file");
+  }
+  config.session_token = reader.get_secret("s3.session_token");
+  config.path_style = reader.get_bool("s3.path_style", false);
+  config.connect_timeout = reader.get_duration("s3.connect_timeout", std::chrono::seconds(10),
+                                               std::chrono::milliseconds(100));
+  return config;
+}
+
 std::string host_name() {
   char name[256] = {};
   if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";

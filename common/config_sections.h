@@ -6,6 +6,7 @@
 #include "common/config_reader.h"
 #include "common/kafka/kafka_settings.h"
 #include "common/log.h"
+#include "common/s3/s3_config.h"
 
 namespace upfleet {
 
@@ -17,6 +18,10 @@ struct KafkaSection {
 // kafka.brokers (required), kafka.client_id, kafka.topics.{jobs,status,dlq},
 // kafka.properties.* (passed to librdkafka).
 KafkaSection read_kafka_section(ConfigReader& reader, std::string_view default_client_id);
+
+// s3.endpoint, s3.region, s3.access_key_id, s3.secret_access_key(_file),
+// s3.session_token(_file), s3.path_style, s3.connect_timeout.
+s3::S3Config read_s3_section(ConfigReader& reader);
 
 // log.level: debug | info | warn | error.
 log::Level read_log_level(ConfigReader& reader);

@@ -2,6 +2,7 @@
 // the queue. KafkaJobPublisher implements it; tests use FakeJobPublisher.
 #pragma once
 
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/job.h"
 
@@ -12,10 +13,12 @@ class JobPublisher {
   virtual ~JobPublisher() = default;
 
   // Publishes `job` (message key = job.key) and blocks until the broker acknowledged it
-  // (acks=all) or the publisher's delivery timeout passed. Errors: retryable
-  // kUnavailable/kTimeout when the broker did not confirm. Handlers are idempotent, so
-  // publishing the same job again is always safe. Thread-safe.
-  virtual Status publish(const Job& job) = 0;
+  // (acks=all), the publisher's delivery timeout passed, or `deadline` came. Errors: retryable
+  // kUnavailable/kTimeout when the broker did not confirm (after a deadline the job may still
+  // be delivered). Handlers are idempotent, so publishing the same job again is always safe.
+  // Thread-safe.
+  virtual Status publish(const Job& job, Deadline deadline) = 0;
+  Status publish(const Job& job) { return publish(job, kNoDeadline); }
 };
 
 }  // namespace upfleet

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -25,10 +26,36 @@ struct ObjectInfo {
   std::map<std::string, std::string> metadata;  // x-amz-meta-* without prefix, lower-case names
 };
 
+// Enough to resume an interrupted multipart upload elsewhere; published in `uploading`
+// status events.
+struct UploadCheckpoint {
+  std::string multipart_upload_id;
+  uint64_t part_size = 0;
+  uint32_t parts_total = 0;
+  uint32_t parts_done = 0;
+};
+
+// What one put_object call did, for metrics and tests.
+struct PutStats {
+  bool multipart = false;
+  uint32_t parts_total = 0;
+  uint32_t parts_sent = 0;    // sent by this call
+  uint32_t parts_reused = 0;  // found in storage from an earlier, interrupted attempt
+  uint64_t bytes_sent = 0;
+  int retries = 0;
+};
+
 struct PutOptions {
   std::string content_type;
   std::map<std::string, std::string> metadata;  // stored as x-amz-meta-<name>
-  std::string sha256_hex;  // whole-body SHA-256 if known (lets the store sign/verify it)
+  std::string sha256_hex;  // whole-body SHA-256 if known: a mismatch fails with kIntegrity
+
+  // Resumable uploads: continue the multipart upload named here (if it still fits), report
+  // progress as it is made, stop early (keeping the upload) when `cancelled` turns true.
+  std::optional<UploadCheckpoint> resume;
+  std::function<void(const UploadCheckpoint&)> on_checkpoint;
+  std::function<bool()> cancelled;
+  PutStats* stats = nullptr;  // filled when given
 };
 
 class ObjectStore {
@@ -36,7 +63,8 @@ class ObjectStore {
   virtual ~ObjectStore() = default;
 
   // Stores body (all of it) as the object; replaces an existing object. Streams the body, never
-  // holding it whole. Errors carry `retryable` (5xx, throttling, resets) or not (4xx).
+  // holding it whole. Errors carry `retryable` (5xx, throttling, resets) or not (4xx);
+  // kCancelled when options.cancelled stopped it. Thread-safe.
   virtual Result<ObjectInfo> put_object(const ObjectRef& ref, ByteSource& body,
                                         const PutOptions& options) = 0;
 

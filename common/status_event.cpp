@@ -79,6 +79,7 @@ std::string to_json(const StatusEvent& event) {
     out["parts_done"] = event.parts_done;
     out["parts_total"] = event.parts_total;
     put("multipart_upload_id", event.multipart_upload_id, !event.multipart_upload_id.empty());
+    put("part_size", event.part_size, event.part_size != 0);
     if (!event.parts.empty()) {
       json parts = json::array();
       for (const auto& part : event.parts) {
@@ -123,6 +124,7 @@ Result<StatusEvent> parse_status_event(std::string_view text) {
     read_if(doc, "parts_done", event.parts_done);
     read_if(doc, "parts_total", event.parts_total);
     read_if(doc, "multipart_upload_id", event.multipart_upload_id);
+    read_if(doc, "part_size", event.part_size);
     if (auto parts = doc.find("parts"); parts != doc.end() && parts->is_array()) {
       for (const auto& part : *parts) {
         event.parts.push_back({part.at("n").get<int>(), part.value("size", uint64_t{0}),

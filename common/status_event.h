@@ -58,6 +58,7 @@ struct StatusEvent {
   uint32_t parts_done = 0;
   uint32_t parts_total = 0;
   std::string multipart_upload_id;
+  uint64_t part_size = 0;
   std::vector<PartRecord> parts;
 
   // failed / dead_lettered.

@@ -69,8 +69,10 @@ Status IngestService::publish(const SpoolManifest& manifest) {
   queued.size = manifest.size;
   queued.sha256 = manifest.sha256;
   queued.at = format_rfc3339(clock_.now());
-  if (auto sent = statuses_.publish(queued); !sent) return sent;
-  if (auto sent = jobs_.publish(job_for(manifest)); !sent) {
+  // One deadline for both, so a client waits at most kafka.publish_timeout for its answer.
+  const Deadline deadline = clock_.steady_now() + options_.publish_timeout;
+  if (auto sent = statuses_.publish(queued, deadline); !sent) return sent;
+  if (auto sent = jobs_.publish(job_for(manifest), deadline); !sent) {
     // The client gets 503 for this upload id; say so on the status topic too (best effort:
     // Kafka is likely down), so the `queued` above does not linger in rebuilt views.
     StatusEvent refused = queued;
@@ -78,7 +80,7 @@ Status IngestService::publish(const SpoolManifest& manifest) {
     refused.stage = "ingest";
     refused.reason = "job not confirmed by Kafka; the upload was refused (HTTP 503)";
     refused.retryable = false;
-    (void)statuses_.publish(refused);
+    (void)statuses_.publish(refused, clock_.steady_now());  // send, do not wait
     return sent;
   }
   metrics_.publish_seconds.Observe(

@@ -6,46 +6,12 @@
 
 #include "common/config_reader.h"
 #include "common/status_event.h"
+#include "tools/args.h"
 #include "tools/ingest_client.h"
 #include "tools/progress_bar.h"
+#include "tools/status_table.h"
 
 namespace upfleet::ctl {
-namespace {
-
-// Splits args into positional ones and --name value flags.
-struct ParsedArgs {
-  std::vector<std::string> positional;
-  std::map<std::string, std::string> flags;
-};
-
-std::optional<ParsedArgs> parse_args(const std::vector<std::string>& args,
-                                     std::initializer_list<std::string_view> known_flags) {
-  ParsedArgs parsed;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (!arg.starts_with("--")) {
-      parsed.positional.push_back(arg);
-      continue;
-    }
-    const std::string name = arg.substr(2);
-    if (std::find(known_flags.begin(), known_flags.end(), name) == known_flags.end() ||
-        i + 1 >= args.size()) {
-      std::fprintf(stderr, "upfleetctl: unknown flag or missing value: %s\n", arg.c_str());
-      return std::nullopt;
-    }
-    parsed.flags[name] = args[++i];
-  }
-  return parsed;
-}
-
-void print_table_row(const std::string& key, const std::string& size, const std::string& sha,
-                     const std::string& state, const std::string& url) {
-  std::printf("%-28s %12s  %-16s  %-13s %s\n", key.c_str(), size.c_str(), sha.c_str(),
-              state.c_str(), url.c_str());
-}
-
-}  // namespace
-
 int run_put(const GlobalOptions& options, const std::vector<std::string>& args,
             http::HttpTransport& transport) {
   auto parsed = parse_args(args, {"key", "prefix"});
@@ -121,52 +87,23 @@ int run_wait(const GlobalOptions& options, const std::vector<std::string>& args,
                  "usage: upfleetctl wait UPLOAD_ID... [--state uploaded] [--timeout 120s]\n");
     return 2;
   }
-  const std::string wanted_text =
-      parsed->flags.contains("state") ? parsed->flags["state"] : "uploaded";
-  auto wanted = parse_upload_state(wanted_text);
-  auto timeout =
-      parse_duration(parsed->flags.contains("timeout") ? parsed->flags["timeout"] : "120s");
-  if (!wanted || !timeout) {
-    std::fprintf(stderr, "upfleetctl: bad --state or --timeout\n");
-    return 2;
-  }
+  auto spec = parse_wait_spec(*parsed);
+  if (!spec) return 2;
   IngestClient client(transport, options.server, options.token);
-  const auto deadline = std::chrono::steady_clock::now() + *timeout;
+  const auto deadline = std::chrono::steady_clock::now() + spec->timeout;
   std::map<std::string, nlohmann::json> latest;
-  auto finished = [&](const nlohmann::json& status) {
-    auto state = parse_upload_state(status.value("state", ""));
-    return state && (progress_rank(*state) >= progress_rank(*wanted) ||
-                     *state == UploadState::kDeadLettered);
-  };
   for (;;) {
     bool all = true;
     for (const std::string& id : parsed->positional) {
-      if (latest.contains(id) && finished(latest[id])) continue;
+      if (latest.contains(id) && settled(latest[id], spec->wanted)) continue;
       auto status = client.status(id);
       if (status) latest[id] = *status;
-      all = all && status && finished(*status);
+      all = all && status && settled(*status, spec->wanted);
     }
     if (all || std::chrono::steady_clock::now() >= deadline) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));  // polling interval
   }
-  int failures = 0;
-  if (!options.json) print_table_row("KEY", "SIZE", "SHA256", "STATE", "URL");
-  for (const std::string& id : parsed->positional) {
-    const nlohmann::json status = latest.contains(id) ? latest[id] : nlohmann::json::object();
-    const std::string state = status.value("state", "unknown");
-    if (state != wanted_text &&
-        !(status.is_object() && finished(status) && state != "dead_lettered")) {
-      ++failures;
-    }
-    if (options.json) {
-      std::printf("%s\n", status.dump().c_str());
-      continue;
-    }
-    const std::string sha = status.value("sha256", "");
-    print_table_row(status.value("key", id), std::to_string(status.value("size", uint64_t{0})),
-                    sha.size() > 16 ? sha.substr(0, 16) : sha, state, status.value("url", ""));
-  }
-  return failures == 0 ? 0 : 1;
+  return print_status_table(parsed->positional, latest, *spec, options.json) == 0 ? 0 : 1;
 }
 
 }  // namespace upfleet::ctl

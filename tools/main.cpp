@@ -6,6 +6,7 @@
 
 #include "common/http/curl_transport.h"
 #include "common/process.h"
+#include "tools/backend_commands.h"
 #include "tools/commands.h"
 
 namespace {
@@ -17,6 +18,12 @@ commands:
   put FILE... [--key KEY] [--prefix PREFIX]   upload files through the ingest (progress bar on a terminal)
   status UPLOAD_ID...                          show the state of uploads
   wait UPLOAD_ID... [--state S] [--timeout T]  wait until uploads reach a state (default uploaded), print a table
+
+commands that use Kafka and S3 directly (same UPFLEET_* settings as the worker):
+  enqueue FILE... [--key K] [--prefix P] [--bucket B]  publish upload jobs with file:// sources (shared volume)
+  watch UPLOAD_ID... [--state S] [--timeout T]         like wait, following the status topic
+  gc-multipart [--older-than 24h] [--prefix P] [--bucket B] [--dry-run]
+                                                       abort stale multipart uploads no live job owns
 
 environment: UPFLEET_SERVER (default http://127.0.0.1:8080), UPFLEET_TOKEN)";
 
@@ -62,6 +69,9 @@ int main(int argc, char** argv) {
   if (command == "put") return ctl::run_put(options, rest, transport);
   if (command == "status") return ctl::run_status(options, rest, transport);
   if (command == "wait") return ctl::run_wait(options, rest, transport);
+  if (command == "enqueue") return ctl::run_enqueue(rest);
+  if (command == "watch") return ctl::run_watch(rest, options.json);
+  if (command == "gc-multipart") return ctl::run_gc_multipart(rest);
   std::fprintf(stderr, "upfleetctl: unknown command '%s'\n\n%s\n", command.c_str(), kUsage);
   return 2;
 }

@@ -40,13 +40,15 @@ bool JobLoop::pause(std::chrono::milliseconds delay) {
 
 template <class Action>
 bool JobLoop::keep_trying(const char* what, Action action) {
-  for (int retry = 0; !stopping_.load(); ++retry) {
+  // Always tried once, even while stopping: a job that finished during the shutdown grace
+  // still gets its status published and its offset committed.
+  for (int retry = 0;; ++retry) {
     Status status = action();
     if (status) return true;
+    if (stopping_.load()) return false;
     log::warn(std::string(what) + " failed; retrying", {{"error", status.error().message}});
     if (!pause(backoff_.delay(std::min(retry, 8)))) return false;
   }
-  return false;
 }
 
 void JobLoop::run() {
@@ -134,6 +136,9 @@ bool JobLoop::process(const JobMessage& message) {
   }
   metrics_.count_job(type, outcome);
   metrics_.bytes_uploaded.Increment(static_cast<double>(done.bytes_sent));
+  metrics_.parts_sent.Increment(done.stats.parts_sent);
+  metrics_.parts_reused.Increment(done.stats.parts_reused);
+  metrics_.part_retries.Increment(done.stats.retries);
   log::info("job done", {{"upload_id", job->upload_id},
                          {"key", job->key},
                          {"type", type},
@@ -169,7 +174,7 @@ JobLoop::Attempted JobLoop::run_with_retries(const Job& job) {
 
 Result<UploadOutcome> JobLoop::run_once(const Job& job) {
   switch (job.type) {
-    case JobType::kUpload: return uploads_.run(job);
+    case JobType::kUpload: return uploads_.run(job, [this] { return stopping_.load(); });
     case JobType::kDelete: {
       const ObjectRef ref{job.bucket.empty() ? default_bucket_ : job.bucket, job.key};
       if (auto deleted = store_.delete_object(ref); !deleted) return fail(deleted.error());

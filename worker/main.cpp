@@ -1,4 +1,6 @@
 // upfleet-worker: wires config, Kafka, S3 and the job loop together.
+#include <malloc.h>
+
 #include <cstdio>
 #include <future>
 #include <thread>
@@ -7,10 +9,14 @@
 #include "common/kafka/kafka_job_publisher.h"
 #include "common/kafka/kafka_job_source.h"
 #include "common/kafka/kafka_producer.h"
+#include "common/kafka/kafka_topic_reader.h"
 #include "common/log.h"
 #include "common/process.h"
 #include "common/s3/s3_client.h"
 #include "common/s3/s3_object_store.h"
+#include "common/upload/byte_budget.h"
+#include "common/upload/uploader.h"
+#include "worker/checkpoint_index.h"
 #include "worker/job_loop.h"
 #include "worker/source_opener.h"
 #include "worker/upload_job_handler.h"
@@ -47,18 +53,41 @@ int main(int argc, char** argv) {
   }
   log::configure("worker", config->log_level);
   block_termination_signals();
+  // Part buffers are large and short-lived: always map them, so freeing returns the memory to
+  // the system and the budget bounds the resident size (glibc would otherwise raise its mmap
+  // threshold and keep freed buffers in the heap).
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
 
   SystemClock clock;
   http::CurlTransport transport(config->transport);
   auto s3_client = s3::S3Client::create(config->s3, transport, clock);
   if (!s3_client) return fatal(s3_client.error());
-  s3::S3ObjectStore store(**s3_client);
+  upload::ByteBudget budget(config->max_buffer_bytes);
+  upload::Uploader uploader(**s3_client, budget, config->upload);
+  s3::S3ObjectStore store(**s3_client, uploader);
   DefaultSourceOpener sources(transport, config->spool_token);
-  UploadJobHandler uploads(store, sources, config->default_bucket, clock);
 
   auto producer = kafka::KafkaProducer::create(config->kafka.settings, config->publish_timeout);
   if (!producer) return fatal(producer.error());
   kafka::KafkaStatusSink statuses(**producer, config->kafka.topics.status);
+
+  // Multipart uploads in progress, from the status topic: redelivered jobs resume them.
+  CheckpointIndex checkpoints;
+  auto status_reader = kafka::KafkaTopicReader::start(
+      config->kafka.settings, config->kafka.topics.status,
+      [&checkpoints](const kafka::TopicRecord& record) {
+        if (record.tombstone) return;
+        if (auto event = parse_status_event(record.value)) checkpoints.apply(*event);
+      },
+      std::chrono::seconds(30));
+  if (!status_reader) return fatal(status_reader.error());
+  if (!(*status_reader)->wait_caught_up(std::chrono::seconds(120))) {
+    log::warn("status topic not read to its end after 120s; some uploads may not resume");
+  }
+  UploadJobHandler uploads(store, sources, config->default_bucket, clock,
+                           UploadProgress{&statuses, [&checkpoints](const std::string& upload_id) {
+                                            return checkpoints.find(upload_id);
+                                          }});
   kafka::KafkaDeadLetterSink dead_letters(**producer, config->kafka.topics.dead_letters);
   auto source = kafka::KafkaJobSource::create(config->kafka.settings, config->consumer);
   if (!source) return fatal(source.error());
@@ -74,6 +103,12 @@ int main(int argc, char** argv) {
   JobLoop loop(**source, uploads, store, statuses, dead_letters, metrics, config->retry,
                config->default_bucket, clock);
   std::thread consumer([&loop] { loop.run(); });
+  std::jthread gauges([&](std::stop_token stop) {
+    while (!stop.stop_requested()) {
+      metrics.buffer_bytes.Set(static_cast<double>(budget.in_use()));
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+  });
   log::info("started", {{"worker_id", config->worker_id},
                         {"group", config->consumer.group_id},
                         {"topic", config->consumer.topic},

@@ -33,7 +33,33 @@ UploadOutcome UploadJobHandler::uploaded(const Job& job, const ObjectRef& ref,
   return outcome;
 }
 
-Result<UploadOutcome> UploadJobHandler::run(const Job& job) {
+void UploadJobHandler::report(const Job& job, const ObjectRef& ref,
+                              const UploadCheckpoint& checkpoint) const {
+  if (progress_.statuses == nullptr) return;
+  StatusEvent event;
+  event.upload_id = job.upload_id;
+  event.state = UploadState::kUploading;
+  event.job_id = job.job_id;
+  event.bucket = ref.bucket;
+  event.key = ref.key;
+  event.ingest_id = job.ingest_id;
+  event.at = format_rfc3339(clock_.now());
+  event.size = job.source.size;
+  event.sha256 = job.source.sha256;
+  event.parts_done = checkpoint.parts_done;
+  event.parts_total = checkpoint.parts_total;
+  event.multipart_upload_id = checkpoint.multipart_upload_id;
+  event.part_size = checkpoint.part_size;
+  event.attempt = job.attempt;
+  if (auto sent = progress_.statuses->publish(event); !sent) {
+    // Progress is an optimisation (resume elsewhere); the upload goes on without it.
+    log::warn("could not publish upload progress",
+              {{"upload_id", job.upload_id}, {"key", job.key}, {"error", sent.error().message}});
+  }
+}
+
+Result<UploadOutcome> UploadJobHandler::run(const Job& job,
+                                            const std::function<bool()>& cancelled) {
   const ObjectRef ref{job.bucket.empty() ? default_bucket_ : job.bucket, job.key};
   auto existing = store_.head_object(ref);
   if (existing && same_content(*existing, job)) {
@@ -57,6 +83,13 @@ Result<UploadOutcome> UploadJobHandler::run(const Job& job) {
   options.metadata[std::string(kMetaUploadId)] = job.upload_id;
   if (!job.source.sha256.empty()) options.metadata[std::string(kMetaSha256)] = job.source.sha256;
   for (const auto& [name, value] : job.metadata) options.metadata.try_emplace(name, value);
+  if (progress_.find_checkpoint) options.resume = progress_.find_checkpoint(job.upload_id);
+  options.on_checkpoint = [this, &job, &ref](const UploadCheckpoint& checkpoint) {
+    report(job, ref, checkpoint);
+  };
+  options.cancelled = cancelled;
+  PutStats stats;
+  options.stats = &stats;
 
   auto stored = store_.put_object(ref, **source, options);
   if (!stored) return fail(stored.error().with_context("storing object"));
@@ -72,7 +105,8 @@ Result<UploadOutcome> UploadJobHandler::run(const Job& job) {
     return fail(Error::transient(ErrorCode::kIntegrity, "stored object lacks the expected sha256"));
   }
   UploadOutcome outcome = uploaded(job, ref, *verified, /*skipped=*/false);
-  outcome.bytes_sent = job.source.size;
+  outcome.bytes_sent = stats.bytes_sent;
+  outcome.stats = stats;
   return outcome;
 }
 

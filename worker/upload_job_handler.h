@@ -3,12 +3,15 @@
 // SHA-256 is not uploaded again, so redelivered jobs are no-ops.
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
 
 #include "common/clock.h"
 #include "common/job.h"
 #include "common/object_store.h"
 #include "common/status_event.h"
+#include "common/status_sink.h"
 #include "worker/source_opener.h"
 
 namespace upfleet {
@@ -21,29 +24,40 @@ struct UploadOutcome {
   StatusEvent event;     // state uploaded
   bool skipped = false;  // the object was already there with the same checksum
   uint64_t bytes_sent = 0;
+  PutStats stats;
+};
+
+// Where an upload's progress goes and where a resumed one finds its checkpoint. Both optional.
+struct UploadProgress {
+  StatusSink* statuses = nullptr;  // receives `uploading` events (best effort)
+  std::function<std::optional<UploadCheckpoint>(const std::string& upload_id)> find_checkpoint;
 };
 
 class UploadJobHandler {
  public:
   UploadJobHandler(ObjectStore& store, SourceOpener& sources, std::string default_bucket,
-                   const Clock& clock)
+                   const Clock& clock, UploadProgress progress = {})
       : store_(store),
         sources_(sources),
         default_bucket_(std::move(default_bucket)),
-        clock_(clock) {}
+        clock_(clock),
+        progress_(std::move(progress)) {}
 
   // Errors keep `retryable` from the layer that failed (S3, source fetch); a verification
-  // mismatch is a retryable kIntegrity error (the next attempt uploads again).
-  Result<UploadOutcome> run(const Job& job);
+  // mismatch is a retryable kIntegrity error (the next attempt uploads again). kCancelled when
+  // `cancelled` stopped it (a multipart upload is then left to resume).
+  Result<UploadOutcome> run(const Job& job, const std::function<bool()>& cancelled = {});
 
  private:
   UploadOutcome uploaded(const Job& job, const ObjectRef& ref, const ObjectInfo& info,
                          bool skipped) const;
+  void report(const Job& job, const ObjectRef& ref, const UploadCheckpoint& checkpoint) const;
 
   ObjectStore& store_;
   SourceOpener& sources_;
   std::string default_bucket_;
   const Clock& clock_;
+  UploadProgress progress_;
 };
 
 }  // namespace upfleet

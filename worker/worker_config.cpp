@@ -2,28 +2,6 @@
 
 namespace upfleet {
 
-s3::S3Config read_s3_section(ConfigReader& reader) {
-  s3::S3Config config;
-  config.endpoint = reader.get_string("s3.endpoint", "https://s3.amazonaws.com");
-  if (!config.endpoint.starts_with("http://") && !config.endpoint.starts_with("https://")) {
-    reader.add_problem("s3.endpoint",
-                       "'" + config.endpoint + "' must start with http:// or https://");
-  }
-  config.region = reader.get_string("s3.region", "us-east-1");
-  config.access_key_id = reader.get_required("s3.access_key_id");
-  config.secret_access_key = reader.get_secret("s3.secret_access_key");
-  if (config.secret_access_key.empty()) {
-    reader.add_problem(
-        "s3.secret_access_key",
-        "is required; set UPFLEET_S3_SECRET_ACCESS_KEY or s3.secret_access_key_file");
-  }
-  config.session_token = reader.get_secret("s3.session_token");
-  config.path_style = reader.get_bool("s3.path_style", false);
-  config.connect_timeout = reader.get_duration("s3.connect_timeout", std::chrono::seconds(10),
-                                               std::chrono::milliseconds(100));
-  return config;
-}
-
 Result<WorkerConfig> load_worker_config(const std::optional<std::filesystem::path>& file,
                                         const EnvLookup& env) {
   auto loaded = ConfigReader::load(file, env);
@@ -42,6 +20,26 @@ Result<WorkerConfig> load_worker_config(const std::optional<std::filesystem::pat
                                                std::chrono::milliseconds(100));
   config.s3 = read_s3_section(reader);
   config.default_bucket = reader.get_string("s3.bucket", "upfleet");
+  config.upload.plan.multipart_threshold =
+      reader.get_bytes("upload.multipart_threshold", 16ull << 20, 1, upload::kMaxPartSize);
+  config.upload.plan.part_size =
+      reader.get_bytes("upload.part_size", 16ull << 20, upload::kMinPartSize, upload::kMaxPartSize);
+  config.upload.concurrency = static_cast<int>(reader.get_int("upload.concurrency", 8, 1, 256));
+  config.upload.part_retry.max_attempts =
+      static_cast<int>(reader.get_int("upload.max_attempts", 8, 1, 100));
+  config.upload.part_retry.base = reader.get_duration(
+      "upload.retry_base", std::chrono::milliseconds(200), std::chrono::milliseconds(1));
+  config.upload.part_retry.cap = reader.get_duration("upload.retry_cap", std::chrono::seconds(10),
+                                                     std::chrono::milliseconds(1));
+  config.upload.retry_budget =
+      static_cast<int>(reader.get_int("upload.retry_budget", 100, 0, 1'000'000));
+  config.max_buffer_bytes =
+      reader.get_bytes("upload.max_buffer_bytes", 256ull << 20, 1ull << 20, 1ull << 40);
+  if (config.max_buffer_bytes < config.upload.plan.part_size) {
+    reader.add_problem("upload.max_buffer_bytes",
+                       "is smaller than upload.part_size; raise it to at least one part "
+                       "(better: part_size x concurrency)");
+  }
   config.transport.ca_file = reader.get_string("s3.ca_file", "");
   config.transport.insecure = reader.get_bool("s3.insecure_skip_verify", false);
   config.spool_token = reader.get_secret("spool.token");

@@ -11,6 +11,7 @@
 #include "common/http/curl_transport.h"
 #include "common/kafka/kafka_job_source.h"
 #include "common/s3/s3_config.h"
+#include "common/upload/uploader.h"
 
 namespace upfleet {
 
@@ -20,7 +21,9 @@ struct WorkerConfig {
   kafka::KafkaJobSourceOptions consumer;
   std::chrono::milliseconds publish_timeout{10'000};
   s3::S3Config s3;
-  std::string default_bucket;  // s3.bucket: used when a job names no bucket
+  std::string default_bucket;                // s3.bucket: used when a job names no bucket
+  upload::UploaderOptions upload;            // upload.*: part sizes, parallelism, part retries
+  uint64_t max_buffer_bytes = 256ull << 20;  // upload.max_buffer_bytes: all jobs' part buffers
   http::CurlTransportOptions transport;
   std::string spool_token;     // spool.token: presented to ingests' /internal/spool
   std::string metrics_listen;  // metrics.listen
@@ -31,8 +34,5 @@ struct WorkerConfig {
 
 Result<WorkerConfig> load_worker_config(const std::optional<std::filesystem::path>& file,
                                         const EnvLookup& env);
-
-// s3.* keys, shared with upfleetctl.
-s3::S3Config read_s3_section(ConfigReader& reader);
 
 }  // namespace upfleet

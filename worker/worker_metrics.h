@@ -20,6 +20,10 @@ class WorkerMetrics {
   void observe_job(const std::string& type, const std::string& outcome, double seconds);
 
   prometheus::Counter& bytes_uploaded;     // upfleet_worker_uploaded_bytes_total
+  prometheus::Counter& parts_sent;         // upfleet_worker_upload_parts_total
+  prometheus::Counter& parts_reused;       // upfleet_worker_upload_parts_resumed_total
+  prometheus::Counter& part_retries;       // upfleet_worker_upload_request_retries_total
+  prometheus::Gauge& buffer_bytes;         // upfleet_worker_upload_buffer_bytes
   prometheus::Counter& retries;            // upfleet_worker_retries_total
   prometheus::Counter& dead_letters;       // upfleet_worker_dead_letters_total
   prometheus::Counter& commit_failures;    // upfleet_worker_commit_failures_total

@@ -12,7 +12,8 @@ class KafkaJobPublisher final : public JobPublisher {
  public:
   KafkaJobPublisher(KafkaProducer& producer, std::string topic)
       : producer_(producer), topic_(std::move(topic)) {}
-  Status publish(const Job& job) override;
+  using JobPublisher::publish;
+  Status publish(const Job& job, Deadline deadline) override;
 
  private:
   KafkaProducer& producer_;
@@ -23,7 +24,8 @@ class KafkaStatusSink final : public StatusSink {
  public:
   KafkaStatusSink(KafkaProducer& producer, std::string topic)
       : producer_(producer), topic_(std::move(topic)) {}
-  Status publish(const StatusEvent& event) override;
+  using StatusSink::publish;
+  Status publish(const StatusEvent& event, Deadline deadline) override;
 
  private:
   KafkaProducer& producer_;

@@ -90,15 +90,15 @@ void KafkaProducer::poll_loop() {
 }
 
 Status KafkaProducer::produce(std::string_view topic, std::string_view key, std::string_view value,
-                              const MessageHeaders& headers) {
+                              const MessageHeaders& headers, Deadline caller_deadline) {
   if (fatal_.load()) {
     return fail(Error::transient(ErrorCode::kUnavailable,
                                  "kafka producer is in a fatal state; restart the process"));
   }
   // librdkafka reports every message by message.timeout.ms; the margin only guards against a
   // report that never comes (a bug), so the outcome is definite in practice.
-  const auto deadline =
-      std::chrono::steady_clock::now() + delivery_timeout_ + std::chrono::seconds(5);
+  const auto deadline = std::min(caller_deadline, std::chrono::steady_clock::now() +
+                                                      delivery_timeout_ + std::chrono::seconds(5));
   auto delivery = std::make_shared<Delivery>();
   for (;;) {
     HeadersHandle message_headers(rd_kafka_headers_new(headers.size()));

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/kafka/kafka_holders.h"
 #include "common/kafka/kafka_settings.h"
@@ -27,11 +28,12 @@ class KafkaProducer {
   KafkaProducer(const KafkaProducer&) = delete;
   KafkaProducer& operator=(const KafkaProducer&) = delete;
 
-  // Produces one message and blocks until its delivery report: success, or failure once
-  // delivery_timeout passed (retryable kTimeout/kUnavailable). The outcome is always definite
-  // when this returns. Thread-safe.
+  // Produces one message and blocks until its delivery report (success, or failure once
+  // delivery_timeout passed: retryable kTimeout/kUnavailable) or until `deadline`, whichever
+  // comes first. After the deadline the outcome is unknown (kTimeout): the message may still
+  // be delivered. Thread-safe.
   Status produce(std::string_view topic, std::string_view key, std::string_view value,
-                 const MessageHeaders& headers);
+                 const MessageHeaders& headers, Deadline deadline = kNoDeadline);
 
   // Waits for outstanding messages (shutdown).
   void flush(std::chrono::milliseconds timeout);

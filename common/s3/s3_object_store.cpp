@@ -1,37 +1,33 @@
 #include "common/s3/s3_object_store.h"
 
-#include "common/s3/body_checksums.h"
+#include "common/s3/sigv4_canonical.h"
 
 namespace upfleet::s3 {
 
-S3ObjectStore::S3ObjectStore(S3Client& client, S3ObjectStoreOptions options)
-    : client_(client), options_(options) {}
+S3ObjectStore::S3ObjectStore(S3Client& client, upload::Uploader& uploader)
+    : client_(client), uploader_(uploader) {}
 
 Result<ObjectInfo> S3ObjectStore::put_object(const ObjectRef& ref, ByteSource& body,
                                              const PutOptions& options) {
-  PutObjectRequest request;
+  upload::UploadRequest request;
   request.bucket = ref.bucket;
   request.key = ref.key;
-  request.body = BodyRange{&body, 0, body.size(), "", options.sha256_hex};
   request.content_type = options.content_type;
   request.metadata = options.metadata;
-  if (options_.verify_body) {
-    auto checksums = checksum_range(body, 0, body.size());
-    if (!checksums) return fail(checksums.error().with_context("PutObject " + ref.key));
-    if (!options.sha256_hex.empty() && options.sha256_hex != checksums->sha256_hex) {
-      return fail(Error::permanent(ErrorCode::kIntegrity,
-                                   "PutObject " + ref.key + ": source SHA-256 " +
-                                       checksums->sha256_hex + " differs from the expected " +
-                                       options.sha256_hex));
-    }
-    request.body.content_md5 = std::move(checksums->md5_base64);
-    request.body.sha256_hex = std::move(checksums->sha256_hex);
+  request.sha256_hex = options.sha256_hex;
+  request.source = &body;
+  request.resume = options.resume;
+  request.on_checkpoint = options.on_checkpoint;
+  request.cancelled = options.cancelled;
+  auto uploaded = uploader_.upload(request);
+  if (!uploaded) return fail(uploaded.error());
+  if (options.stats != nullptr) {
+    *options.stats = {uploaded->multipart,    uploaded->parts_total, uploaded->parts_sent,
+                      uploaded->parts_reused, uploaded->bytes_sent,  uploaded->retries};
   }
-  auto etag = client_.put_object(request);
-  if (!etag) return fail(etag.error());
   ObjectInfo info;
   info.size = body.size();
-  info.etag = std::move(*etag);
+  info.etag = std::move(uploaded->etag);
   info.content_type = options.content_type;
   for (const auto& [name, value] : options.metadata) info.metadata[to_lower_ascii(name)] = value;
   return info;

@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <thread>
 #include <vector>
 
 #include "common/crypto/md5.h"
+#include "common/crypto/sha256.h"
 #include "common/log.h"
 #include "common/memory_byte_source.h"
 #include "common/upload/part_io.h"
@@ -32,16 +34,21 @@ class MultipartSession {
   Result<UploadResult> run();
 
  private:
-  // Reuses the checkpoint's upload when it matches this plan; returns whether it did.
-  bool resume();
+  // Reuses the checkpoint's upload when it matches this plan; returns whether it did. Fails
+  // (keeping the upload) only when ListParts keeps failing transiently.
+  Result<bool> resume();
   Status create();
   void send_parts();
-  Status send_part(const PlannedPart& part, Backoff& backoff);
+  Status send_part(const PlannedPart& part, ByteBudget::Lease lease, Backoff& backoff);
   void part_done(const PlannedPart& part, std::string etag);
   void checkpoint(bool force);
   bool cancelled() const { return failed_.load() || (request_.cancelled && request_.cancelled()); }
   void fail_with(Error error);
   Status complete();
+  // Feeds part `number`'s bytes to the whole-object SHA-256, in part order (waits for the
+  // parts before it). False if the upload was cancelled meanwhile.
+  bool hash_in_order(int number, std::span<const std::byte> bytes);
+  Status verify_whole_sha256();
 
   s3::S3Client& client_;
   ByteBudget& budget_;
@@ -59,20 +66,64 @@ class MultipartSession {
   uint32_t reused_ = 0;
   uint64_t bytes_sent_ = 0;                                  // guarded by mutex_
   std::chrono::steady_clock::time_point last_checkpoint_{};  // guarded by mutex_
+  std::mutex checkpoint_mutex_;  // held while on_checkpoint runs: reports are serialised
+  std::mutex dispatch_mutex_;
   std::atomic<size_t> next_{0};
   std::atomic<bool> failed_{false};
   std::optional<Error> error_;  // guarded by mutex_
+
+  // Whole-object SHA-256, checked against the job's before completing. Only possible when
+  // every part passes through this session (not after a resume).
+  std::mutex hash_mutex_;
+  std::condition_variable hash_turn_;
+  int next_to_hash_ = 1;  // guarded by hash_mutex_
+  crypto::Sha256 whole_;  // guarded by hash_mutex_
 };
 
-bool MultipartSession::resume() {
+bool MultipartSession::hash_in_order(int number, std::span<const std::byte> bytes) {
+  std::unique_lock lock(hash_mutex_);
+  while (next_to_hash_ != number) {
+    if (cancelled()) return false;
+    hash_turn_.wait_for(lock, std::chrono::milliseconds(100));
+  }
+  whole_.update(bytes);
+  ++next_to_hash_;
+  hash_turn_.notify_all();
+  return true;
+}
+
+Status MultipartSession::verify_whole_sha256() {
+  if (request_.sha256_hex.empty() || reused_ > 0) return {};
+  std::lock_guard lock(hash_mutex_);
+  const std::string actual = whole_.finish_hex();
+  if (actual != request_.sha256_hex) {
+    return fail(Error::permanent(
+        ErrorCode::kIntegrity,
+        "source bytes hash to " + actual + ", the job says " + request_.sha256_hex));
+  }
+  return {};
+}
+
+Result<bool> MultipartSession::resume() {
   const auto& previous = request_.resume;
   if (!previous || previous->multipart_upload_id.empty()) return false;
   if (previous->part_size != plan_.part_size) {
-    log::info("checkpoint has another part size; starting a new multipart upload",
-              {{"key", request_.key}});
+    log::info("checkpoint has another part size; aborting its upload and starting a new one",
+              {{"key", request_.key}, {"multipart_upload_id", previous->multipart_upload_id}});
+    // Nothing can use its parts any more: leave no orphan behind (best effort).
+    (void)client_.abort_multipart_upload(request_.bucket, request_.key,
+                                         previous->multipart_upload_id);
     return false;
   }
-  auto parts = client_.list_parts(request_.bucket, request_.key, previous->multipart_upload_id);
+  Backoff backoff(options_.part_retry);
+  auto parts = with_retries(
+      backoff, retries_, request_.cancelled, [this](const Error&) { ++retry_count_; },
+      [&] {
+        return client_.list_parts(request_.bucket, request_.key, previous->multipart_upload_id);
+      });
+  // Starting over after a transient failure would orphan an upload that may be fine: fail
+  // retryably instead, so a later attempt resumes it.
+  if (!parts && parts.error().retryable) return fail(parts.error());
   if (!parts) {
     log::info("cannot resume multipart upload; starting a new one",
               {{"key", request_.key}, {"error", parts.error().message}});
@@ -113,13 +164,25 @@ Status MultipartSession::create() {
 }
 
 void MultipartSession::fail_with(Error error) {
-  std::lock_guard lock(mutex_);
-  if (!error_) error_ = std::move(error);
-  failed_ = true;
+  {
+    std::lock_guard lock(mutex_);
+    if (!error_) error_ = std::move(error);
+    failed_ = true;
+  }
+  std::lock_guard lock(hash_mutex_);
+  hash_turn_.notify_all();
 }
 
 void MultipartSession::checkpoint(bool force) {
   if (!request_.on_checkpoint) return;
+  // One report at a time, each taken under the lock, so parts_done never goes backwards. A
+  // part finishing while another report is out skips its own: the next one includes it.
+  std::unique_lock serial(checkpoint_mutex_, std::defer_lock);
+  if (force) {
+    serial.lock();
+  } else if (!serial.try_lock()) {
+    return;
+  }
   UploadCheckpoint point;
   {
     std::lock_guard lock(mutex_);
@@ -142,9 +205,9 @@ void MultipartSession::part_done(const PlannedPart& part, std::string etag) {
   checkpoint(false);
 }
 
-Status MultipartSession::send_part(const PlannedPart& part, Backoff& backoff) {
-  auto lease = budget_.acquire(part.size, [this] { return cancelled(); });
-  if (!lease) return fail(Error::permanent(ErrorCode::kCancelled, "upload cancelled"));
+Status MultipartSession::send_part(const PlannedPart& part, ByteBudget::Lease lease,
+                                   Backoff& backoff) {
+  (void)lease;  // held until this part is sent: it accounts for `buffer`
   auto buffer = make_buffer(static_cast<size_t>(part.size));
   const std::span<std::byte> bytes(buffer.get(), static_cast<size_t>(part.size));
   auto count_retry = [this](const Error&) { ++retry_count_; };
@@ -153,6 +216,10 @@ Status MultipartSession::send_part(const PlannedPart& part, Backoff& backoff) {
                            [&] { return read_exactly(*request_.source, part.offset, bytes); });
   if (!read) {
     return fail(read.error().with_context("reading part " + std::to_string(part.number)));
+  }
+  const bool hashing = !request_.sha256_hex.empty() && reused_ == 0;
+  if (hashing && !hash_in_order(part.number, bytes)) {
+    return fail(Error::permanent(ErrorCode::kCancelled, "upload cancelled"));
   }
   MemoryByteSource memory(bytes);
   s3::UploadPartRequest upload;
@@ -177,8 +244,16 @@ void MultipartSession::send_parts() {
       std::min<size_t>(missing.size(), static_cast<size_t>(std::max(1, options_.concurrency)));
   auto work = [&] {
     Backoff backoff(options_.part_retry);
-    for (size_t i = next_++; i < missing.size() && !cancelled(); i = next_++) {
-      if (auto sent = send_part(*missing[i], backoff); !sent) {
+    for (;;) {
+      // Parts take their budget in part order, so the part whose turn it is to be hashed
+      // always holds its buffer: waiting for that turn can never starve the budget.
+      std::unique_lock dispatch(dispatch_mutex_);
+      const size_t i = next_++;
+      if (i >= missing.size() || cancelled()) return;
+      auto lease = budget_.acquire(missing[i]->size, [this] { return cancelled(); });
+      dispatch.unlock();
+      if (!lease) return;
+      if (auto sent = send_part(*missing[i], std::move(*lease), backoff); !sent) {
         fail_with(sent.error());
         return;
       }
@@ -194,18 +269,33 @@ Status MultipartSession::complete() {
   parts.reserve(etags_.size());
   for (size_t i = 0; i < etags_.size(); ++i) parts.push_back({static_cast<int>(i) + 1, etags_[i]});
   Backoff backoff(options_.part_retry);
+  int complete_retries = 0;
   auto etag = with_retries(
-      backoff, retries_, request_.cancelled, [this](const Error&) { ++retry_count_; },
+      backoff, retries_, request_.cancelled,
+      [&](const Error&) {
+        ++retry_count_;
+        ++complete_retries;
+      },
       [&] {
         return client_.complete_multipart_upload(request_.bucket, request_.key, upload_id_, parts);
       });
+  // Only Complete's own retries count: after a retried part, NoSuchUpload means the upload is
+  // gone, and an older object of the same size must not pass for the new one.
+  if (!etag && etag.error().code == ErrorCode::kNotFound && complete_retries > 0) {
+    // A retried Complete whose first try succeeded unseen finds the upload gone: the object
+    // is there if its size matches (the caller verifies content with HEAD afterwards).
+    auto head = client_.head_object(request_.bucket, request_.key);
+    if (head && head->size == request_.source->size()) etag = head->etag;
+  }
   if (!etag) return fail(etag.error());
   etags_.assign(1, *etag);  // the object's ETag, for run()
   return {};
 }
 
 Result<UploadResult> MultipartSession::run() {
-  bool resumed = resume();
+  auto resumable = resume();
+  if (!resumable) return fail(resumable.error());
+  bool resumed = *resumable;
   for (;;) {
     if (!resumed) {
       if (auto created = create(); !created) return fail(created.error());
@@ -222,6 +312,10 @@ Result<UploadResult> MultipartSession::run() {
       return fail(std::move(error));
     }
     checkpoint(true);
+    if (auto verified = verify_whole_sha256(); !verified) {
+      (void)client_.abort_multipart_upload(request_.bucket, request_.key, upload_id_);
+      return fail(verified.error());
+    }
     auto completed = complete();
     if (completed) break;
     if (completed.error().code == ErrorCode::kNotFound && resumed) {
@@ -229,10 +323,17 @@ Result<UploadResult> MultipartSession::run() {
       // uploads as empty instead of failing): start over once with a new upload.
       log::warn("resumed multipart upload is gone; starting a new one",
                 {{"key", request_.key}, {"multipart_upload_id", upload_id_}});
-      std::lock_guard lock(mutex_);
-      std::fill(etags_.begin(), etags_.end(), std::string());
-      done_ = sent_ = reused_ = 0;
-      bytes_sent_ = 0;
+      {
+        std::lock_guard lock(mutex_);
+        std::fill(etags_.begin(), etags_.end(), std::string());
+        done_ = sent_ = reused_ = 0;
+        bytes_sent_ = 0;
+      }
+      {
+        std::lock_guard lock(hash_mutex_);
+        whole_.reset();
+        next_to_hash_ = 1;
+      }
       next_ = 0;
       resumed = false;
       continue;

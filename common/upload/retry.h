@@ -3,12 +3,14 @@
 // forever.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <functional>
 #include <thread>
 
 #include "common/backoff.h"
+#include "common/error.h"
 
 namespace upfleet::upload {
 

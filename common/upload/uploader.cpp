@@ -17,8 +17,14 @@ Result<UploadResult> Uploader::upload(const UploadRequest& request) {
   const uint64_t size = request.source->size();
   auto plan = plan_parts(size, options_.plan);
   if (!plan) return fail(plan.error());
-  if (!plan->multipart) return single_put(request, size);
-  return multipart(request, *plan);
+  auto result = plan->multipart ? multipart(request, *plan) : single_put(request, size);
+  // A cancellation that interrupts retries leaves the last transient error behind; report
+  // it as what it is, so callers do not count it as an S3 failure.
+  if (!result && result.error().retryable && request.cancelled && request.cancelled()) {
+    return fail(Error::permanent(ErrorCode::kCancelled,
+                                 "upload cancelled (last error: " + result.error().message + ")"));
+  }
+  return result;
 }
 
 Result<UploadResult> Uploader::single_put(const UploadRequest& request, uint64_t size) {

@@ -11,19 +11,12 @@
 
 #include "common/backoff.h"
 #include "common/byte_source.h"
+#include "common/object_store.h"
 #include "common/s3/s3_client.h"
 #include "common/upload/byte_budget.h"
 #include "common/upload/part_plan.h"
 
 namespace upfleet::upload {
-
-// Enough to resume a multipart upload elsewhere; published in `uploading` status events.
-struct UploadCheckpoint {
-  std::string multipart_upload_id;
-  uint64_t part_size = 0;
-  uint32_t parts_total = 0;
-  uint32_t parts_done = 0;
-};
 
 struct UploaderOptions {
   PartPlanOptions plan;

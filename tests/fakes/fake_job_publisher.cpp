@@ -2,7 +2,7 @@
 
 namespace upfleet::testing {
 
-Status FakeJobPublisher::publish(const Job& job) {
+Status FakeJobPublisher::publish(const Job& job, Deadline) {
   std::function<void(const Job&)> hook;
   {
     std::lock_guard lock(mutex_);

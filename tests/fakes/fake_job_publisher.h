@@ -15,7 +15,8 @@ class FakeJobPublisher final : public JobPublisher {
  public:
   // Records the job unless a failure is queued or set. Calls the hook first (outside the
   // lock), so a test can look at other fakes at the moment of publication.
-  Status publish(const Job& job) override;
+  using JobPublisher::publish;
+  Status publish(const Job& job, Deadline deadline) override;
 
   // The next call fails with `error` (queued: several calls fail in turn).
   void fail_next(Error error);

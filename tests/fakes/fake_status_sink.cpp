@@ -2,7 +2,7 @@
 
 namespace upfleet::testing {
 
-Status FakeStatusSink::publish(const StatusEvent& event) {
+Status FakeStatusSink::publish(const StatusEvent& event, Deadline) {
   std::function<void(const StatusEvent&)> hook;
   {
     std::lock_guard lock(mutex_);

@@ -15,7 +15,8 @@ class FakeStatusSink final : public StatusSink {
  public:
   // Records the event unless a failure is queued or set. Calls the hook first (outside the
   // lock), so a test can look at other fakes at the moment of publication.
-  Status publish(const StatusEvent& event) override;
+  using StatusSink::publish;
+  Status publish(const StatusEvent& event, Deadline deadline) override;
 
   // The next call fails with `error` (queued: several calls fail in turn).
   void fail_next(Error error);

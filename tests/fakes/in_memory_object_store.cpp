@@ -67,6 +67,9 @@ Result<ObjectInfo> InMemoryObjectStore::put_object(const ObjectRef& ref, ByteSou
     return fail(Error::permanent(ErrorCode::kIntegrity, "body does not match sha256_hex"));
   }
   ObjectInfo info = make_info(*data, options);
+  if (options.stats != nullptr) {
+    *options.stats = {false, 1, 1, 0, static_cast<uint64_t>(data->size()), 0};
+  }
   std::lock_guard lock(mutex_);
   objects_[{ref.bucket, ref.key}] = Stored{std::move(*data), info};
   return info;

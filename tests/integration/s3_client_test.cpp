@@ -158,11 +158,15 @@ TEST_F(S3ClientIntegrationTest, ContentTypeAndMetadataRoundTrip) {
 }
 
 TEST_F(S3ClientIntegrationTest, ObjectStoreSeamRoundTrip) {
-  S3ObjectStore store(*client_);
+  upload::ByteBudget budget(64 << 20);
+  upload::Uploader uploader(*client_, budget, {});
+  S3ObjectStore store(*client_, uploader);
   const ObjectRef ref{bucket_, prefix_ + "store/file.bin"};
   StringByteSource body(pattern(300'000, 7));
-  PutOptions options{
-      "application/octet-stream", {{"origin", "it"}}, crypto::sha256_hex(body.data())};
+  PutOptions options;
+  options.content_type = "application/octet-stream";
+  options.metadata = {{"origin", "it"}};
+  options.sha256_hex = crypto::sha256_hex(body.data());
   auto put_info = store.put_object(ref, body, options);
   ASSERT_TRUE(put_info.has_value()) << put_info.error().message;
   auto head = store.head_object(ref);

@@ -341,6 +341,16 @@ TEST_F(JobLoopTest, StoppingDuringRetriesNeitherDeadLettersNorReportsDone) {
   EXPECT_TRUE(statuses_.events().empty());
 }
 
+// Regression: a job that finishes during the shutdown grace still gets its status published
+// (and so may be committed), instead of being redelivered for nothing.
+TEST_F(JobLoopTest, JobFinishingAfterStopStillPublishesItsStatus) {
+  loop_.stop();
+  EXPECT_TRUE(loop_.process(message("g.bin", to_json(upload_job("g.bin", "grace")), 0)));
+  const auto events = statuses_.events();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].state, UploadState::kUploaded);
+}
+
 TEST_F(JobLoopTest, ProcessReturnsTrueForAFinishedJob) {
   EXPECT_TRUE(loop_.process(message("p.bin", to_json(upload_job("p.bin", "p")), 0)));
   EXPECT_TRUE(source_.commits().empty());  // committing is run()'s job

@@ -14,7 +14,10 @@ using Operation = InMemoryObjectStore::Operation;
 TEST(InMemoryObjectStore, RoundTripWithS3LikeInfo) {
   InMemoryObjectStore store;
   StringByteSource body(std::string(200'000, 'q'));
-  auto put = store.put_object({"b", "k"}, body, {"text/plain", {{"Owner", "me"}}, ""});
+  PutOptions options;
+  options.content_type = "text/plain";
+  options.metadata = {{"Owner", "me"}};
+  auto put = store.put_object({"b", "k"}, body, options);
   ASSERT_TRUE(put.has_value());
   EXPECT_EQ(put->etag, crypto::md5_hex(body.data()));
   auto head = store.head_object({"b", "k"});

@@ -32,19 +32,27 @@ class S3ObjectStoreTest : public ::testing::Test {
     auto created = S3Client::create(config, transport_, clock_);
     ASSERT_TRUE(created.has_value());
     client_ = std::move(*created);
-    store_ = std::make_unique<S3ObjectStore>(*client_);
+    upload::UploaderOptions options;
+    options.part_retry = {std::chrono::milliseconds(1), std::chrono::milliseconds(2), 2};
+    uploader_ = std::make_unique<upload::Uploader>(*client_, budget_, options);
+    store_ = std::make_unique<S3ObjectStore>(*client_, *uploader_);
   }
 
   FakeHttpTransport transport_;
   EpochClock clock_;
+  upload::ByteBudget budget_{64 << 20};
   std::unique_ptr<S3Client> client_;
+  std::unique_ptr<upload::Uploader> uploader_;
   std::unique_ptr<S3ObjectStore> store_;
 };
 
 TEST_F(S3ObjectStoreTest, PutHashesBodySoS3VerifiesIt) {
   StringByteSource body(std::string(600'000, 'z'));
   transport_.enqueue(200, "", {{"ETag", "\"etag1\""}});
-  PutOptions options{"image/jpeg", {{"Upload-Id", "u1"}}, crypto::sha256_hex(body.data())};
+  PutOptions options;
+  options.content_type = "image/jpeg";
+  options.metadata = {{"Upload-Id", "u1"}};
+  options.sha256_hex = crypto::sha256_hex(body.data());
   auto info = store_->put_object({"bucket", "photos/cat.jpg"}, body, options);
   ASSERT_TRUE(info.has_value()) << info.error().message;
   EXPECT_EQ(info->size, 600'000u);
