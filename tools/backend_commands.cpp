@@ -1,10 +1,14 @@
 #include "tools/backend_commands.h"
 
+#include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstdio>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <set>
+#include <thread>
 
 #include "common/crypto/sha256.h"
 #include "common/file_byte_source.h"
@@ -47,6 +51,56 @@ Result<std::string> sha256_of_file(const std::filesystem::path& path, uint64_t& 
   return hasher.finish_hex();
 }
 
+// Publishing blocks until Kafka acknowledges, so these threads mostly wait: enough of them keep
+// the broker's round trips overlapping (the producer batches what arrives together), and
+// hashing large files spreads over the cores.
+constexpr size_t kEnqueueThreads = 32;
+
+// The upload job for one file (its SHA-256 computed), or why there is none.
+Result<Job> make_file_job(const std::string& file, const ParsedArgs& parsed,
+                          const BackendConfig& config) {
+  const auto path = std::filesystem::absolute(file);
+  Job job;
+  job.job_id = new_id();
+  job.upload_id = new_id();
+  job.bucket = parsed.flag("bucket", config.bucket);
+  job.key = parsed.flag("prefix", "") + parsed.flag("key", path.filename().string());
+  job.created_at = format_rfc3339(std::chrono::system_clock::now());
+  job.source.uri = "file://" + s3::uri_encode_path(path.string());
+  job.source.content_type = "application/octet-stream";
+  auto sha = sha256_of_file(path, job.source.size);
+  if (!sha) return fail(sha.error());
+  if (Status valid = validate_object_key(job.key); !valid) return fail(valid.error());
+  job.source.sha256 = *sha;
+  return job;
+}
+
+// Outcomes of jobs finished out of order, handed to the thread that prints them in order.
+class EnqueueOutcomes {
+ public:
+  explicit EnqueueOutcomes(size_t count) : outcomes_(count) {}
+
+  void put(size_t index, Result<Job> outcome) {
+    {
+      std::lock_guard lock(mutex_);
+      outcomes_[index] = std::move(outcome);
+    }
+    ready_.notify_all();
+  }
+
+  // Blocks until the outcome for `index` was put.
+  Result<Job> take(size_t index) {
+    std::unique_lock lock(mutex_);
+    ready_.wait(lock, [&] { return outcomes_[index].has_value(); });
+    return std::move(*outcomes_[index]);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::vector<std::optional<Result<Job>>> outcomes_;
+};
+
 }  // namespace
 
 int run_enqueue(const std::vector<std::string>& args) {
@@ -66,35 +120,34 @@ int run_enqueue(const std::vector<std::string>& args) {
     return 1;
   }
   kafka::KafkaJobPublisher jobs(**producer, config->kafka.topics.jobs);
+  const std::vector<std::string>& files = parsed->positional;
+  EnqueueOutcomes outcomes(files.size());
+  std::atomic<size_t> next{0};
+  std::vector<std::jthread> pool;
+  for (size_t t = 0; t < std::min(kEnqueueThreads, files.size()); ++t) {
+    pool.emplace_back([&] {
+      for (size_t i = next++; i < files.size(); i = next++) {
+        auto job = make_file_job(files[i], *parsed, *config);
+        if (job) {
+          if (auto published = jobs.publish(*job); !published) job = fail(published.error());
+        }
+        outcomes.put(i, std::move(job));
+      }
+    });
+  }
+  // Lines come out in input order, each as soon as its job and all before it are done.
   int failures = 0;
-  for (const std::string& file : parsed->positional) {
-    const auto path = std::filesystem::absolute(file);
-    Job job;
-    job.job_id = new_id();
-    job.upload_id = new_id();
-    job.bucket = parsed->flag("bucket", config->bucket);
-    job.key = parsed->flag("prefix", "") + parsed->flag("key", path.filename().string());
-    job.created_at = format_rfc3339(std::chrono::system_clock::now());
-    job.source.uri = "file://" + s3::uri_encode_path(path.string());
-    job.source.content_type = "application/octet-stream";
-    auto sha = sha256_of_file(path, job.source.size);
-    Status valid = validate_object_key(job.key);
-    if (!sha || !valid) {
-      std::fprintf(stderr, "upfleetctl: %s: %s\n", file.c_str(),
-                   (!sha ? sha.error() : valid.error()).message.c_str());
+  for (size_t i = 0; i < files.size(); ++i) {
+    auto job = outcomes.take(i);
+    if (!job) {
+      std::fprintf(stderr, "upfleetctl: %s: %s\n", files[i].c_str(), job.error().message.c_str());
       ++failures;
       continue;
     }
-    job.source.sha256 = *sha;
-    if (auto published = jobs.publish(job); !published) {
-      std::fprintf(stderr, "upfleetctl: %s: %s\n", file.c_str(), published.error().message.c_str());
-      ++failures;
-      continue;
-    }
-    nlohmann::json line = {{"upload_id", job.upload_id},
-                           {"key", job.key},
-                           {"size", job.source.size},
-                           {"sha256", job.source.sha256}};
+    nlohmann::json line = {{"upload_id", job->upload_id},
+                           {"key", job->key},
+                           {"size", job->source.size},
+                           {"sha256", job->source.sha256}};
     std::printf("%s\n", line.dump().c_str());
     std::fflush(stdout);
   }
@@ -163,7 +216,6 @@ int run_gc_multipart(const std::vector<std::string>& args) {
   }
   auto config = load_or_complain(true);
   if (!config) return 2;
-  const auto cutoff = std::chrono::system_clock::now() - *older_than;
 
   // Live: a multipart upload whose latest status is `uploading` and recent enough.
   std::mutex mutex;
@@ -183,17 +235,6 @@ int run_gc_multipart(const std::vector<std::string>& args) {
                  config->kafka.topics.status.c_str());
     return 1;
   }
-  std::set<std::string> live;
-  {
-    std::lock_guard lock(mutex);
-    for (const auto& [id, event] : latest) {
-      auto at = parse_rfc3339(event.at);
-      if (event.state == UploadState::kUploading && !event.multipart_upload_id.empty() &&
-          (!at || *at >= cutoff)) {
-        live.insert(event.multipart_upload_id);
-      }
-    }
-  }
   reader->reset();
 
   SystemClock clock;
@@ -209,6 +250,20 @@ int run_gc_multipart(const std::vector<std::string>& args) {
     std::fprintf(stderr, "upfleetctl: %s\n", uploads.error().message.c_str());
     return 1;
   }
+  // Measured after the listing: some servers (S3Proxy) report the time of the listing as
+  // every upload's Initiated, so only a cutoff taken afterwards can ever be passed.
+  const auto cutoff = std::chrono::system_clock::now() - *older_than;
+  std::set<std::string> live;
+  {
+    std::lock_guard lock(mutex);
+    for (const auto& [id, event] : latest) {
+      auto at = parse_rfc3339(event.at);
+      if (event.state == UploadState::kUploading && !event.multipart_upload_id.empty() &&
+          (!at || *at >= cutoff)) {
+        live.insert(event.multipart_upload_id);
+      }
+    }
+  }
   const bool dry_run = parsed->has_switch("dry-run");
   int aborted = 0;
   int failures = 0;
@@ -217,7 +272,7 @@ int run_gc_multipart(const std::vector<std::string>& args) {
     const char* verdict = "kept (recent)";
     if (live.contains(upload.upload_id)) {
       verdict = "kept (live job)";
-    } else if (initiated && *initiated < cutoff) {
+    } else if (initiated && *initiated <= cutoff) {
       verdict = dry_run ? "would abort" : "aborted";
       if (!dry_run) {
         auto done = (*client)->abort_multipart_upload(bucket, upload.key, upload.upload_id);

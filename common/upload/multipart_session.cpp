@@ -45,6 +45,8 @@ class MultipartSession {
   bool cancelled() const { return failed_.load() || (request_.cancelled && request_.cancelled()); }
   void fail_with(Error error);
   Status complete();
+  // Forgets the resumed upload (gone from S3) so the next round creates a new one.
+  void start_over();
   // Feeds part `number`'s bytes to the whole-object SHA-256, in part order (waits for the
   // parts before it). False if the upload was cancelled meanwhile.
   bool hash_in_order(int number, std::span<const std::byte> bytes);
@@ -161,6 +163,25 @@ Status MultipartSession::create() {
   if (!id) return fail(id.error());
   upload_id_ = *id;
   return {};
+}
+
+void MultipartSession::start_over() {
+  log::warn("resumed multipart upload is gone; starting a new one",
+            {{"key", request_.key}, {"multipart_upload_id", upload_id_}});
+  {
+    std::lock_guard lock(mutex_);
+    std::fill(etags_.begin(), etags_.end(), std::string());
+    done_ = sent_ = reused_ = 0;
+    bytes_sent_ = 0;
+    error_.reset();
+  }
+  {
+    std::lock_guard lock(hash_mutex_);
+    whole_.reset();
+    next_to_hash_ = 1;
+  }
+  failed_ = false;
+  next_ = 0;
 }
 
 void MultipartSession::fail_with(Error error) {
@@ -303,8 +324,15 @@ Result<UploadResult> MultipartSession::run() {
     checkpoint(true);
     send_parts();
     if (failed_.load() || (request_.cancelled && request_.cancelled())) {
-      std::lock_guard lock(mutex_);
+      std::unique_lock lock(mutex_);
       Error error = error_.value_or(Error::permanent(ErrorCode::kCancelled, "upload cancelled"));
+      if (error.code == ErrorCode::kNotFound && resumed) {
+        // A part was refused because the resumed upload is gone (AWS: NoSuchUpload).
+        lock.unlock();
+        start_over();
+        resumed = false;
+        continue;
+      }
       if (!error.retryable && error.code != ErrorCode::kCancelled) {
         // Nothing will resume a permanently failed upload: leave no orphaned parts behind.
         (void)client_.abort_multipart_upload(request_.bucket, request_.key, upload_id_);
@@ -321,20 +349,7 @@ Result<UploadResult> MultipartSession::run() {
     if (completed.error().code == ErrorCode::kNotFound && resumed) {
       // The checkpoint named an upload S3 no longer has (some servers list parts of unknown
       // uploads as empty instead of failing): start over once with a new upload.
-      log::warn("resumed multipart upload is gone; starting a new one",
-                {{"key", request_.key}, {"multipart_upload_id", upload_id_}});
-      {
-        std::lock_guard lock(mutex_);
-        std::fill(etags_.begin(), etags_.end(), std::string());
-        done_ = sent_ = reused_ = 0;
-        bytes_sent_ = 0;
-      }
-      {
-        std::lock_guard lock(hash_mutex_);
-        whole_.reset();
-        next_to_hash_ = 1;
-      }
-      next_ = 0;
+      start_over();
       resumed = false;
       continue;
     }

@@ -98,7 +98,11 @@ bool parse_head(const std::string& head, RequestHead& out) {
     std::string value = line.substr(colon + 1);
     value.erase(0, value.find_first_not_of(' '));
     if (name == "connection") continue;
-    if (name == "content-length") out.content_length = std::stoull(value);
+    if (name == "content-length") {
+      char* end = nullptr;
+      out.content_length = std::strtoull(value.c_str(), &end, 10);
+      if (end == value.c_str()) return false;
+    }
     if (name == "transfer-encoding") return false;
     if (name == "expect" && lower(value) == "100-continue") out.expect_continue = true;
     out.rewritten += line + "\r\n";

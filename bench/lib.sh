@@ -1,0 +1,110 @@
+# shellcheck shell=bash
+# Shared helpers for upfleet's benchmarks: wall-clock timing, peak RSS and CPU
+# time of processes (from /proc, or from /usr/bin/time for commands we run to
+# completion), medians and ratios.
+#
+#   source bench/lib.sh
+#
+# Source it; it defines functions only and changes no shell options. Numbers
+# are printed with awk, so callers need no bc.
+
+[[ -n "${_UPFLEET_BENCH_LIB_SH:-}" ]] && return 0
+_UPFLEET_BENCH_LIB_SH=1
+
+# bench_now — seconds since the epoch with microseconds (bash's EPOCHREALTIME,
+# so no process is spawned inside a timed region).
+bench_now() {
+  printf '%s\n' "${EPOCHREALTIME/,/.}"
+}
+
+# bench_calc EXPRESSION — evaluate an awk arithmetic expression, print it with
+# 3 decimals. bench_calc '1/3' -> 0.333
+bench_calc() {
+  awk "BEGIN { printf \"%.3f\\n\", ($1) }"
+}
+
+# bench_median NUMBER... — the median (mean of the middle two for an even
+# count); "n/a" when no number is given. Non-numeric arguments are ignored.
+bench_median() {
+  printf '%s\n' "$@" | awk '
+    $1 ~ /^-?[0-9]+(\.[0-9]+)?$/ { v[n++] = $1 + 0 }
+    END {
+      if (n == 0) { print "n/a"; exit }
+      for (i = 1; i < n; i++) {  # insertion sort: a handful of runs
+        x = v[i]
+        for (j = i - 1; j >= 0 && v[j] > x; j--) v[j + 1] = v[j]
+        v[j + 1] = x
+      }
+      m = (n % 2) ? v[int(n / 2)] : (v[n / 2 - 1] + v[n / 2]) / 2
+      printf "%.3f\n", m
+    }'
+}
+
+# bench_ratio A B [DECIMALS] — A / B, or "n/a" when either is missing or B is 0.
+bench_ratio() {
+  awk -v a="$1" -v b="$2" -v d="${3:-2}" 'BEGIN {
+    if (a !~ /^-?[0-9.]+$/ || b !~ /^-?[0-9.]+$/ || b + 0 == 0) { print "n/a"; exit }
+    printf "%.*f\n", d, a / b
+  }'
+}
+
+# bench_clock_ticks — kernel clock ticks per second (the unit of utime/stime).
+bench_clock_ticks() {
+  [[ -n "${_bench_clk_tck:-}" ]] || _bench_clk_tck="$(getconf CLK_TCK)"
+  printf '%s\n' "$_bench_clk_tck"
+}
+
+# bench_proc_cpu_seconds PID — user + system CPU seconds PID has used so far
+# (fields 14 and 15 of /proc/PID/stat; counted after the ")" that ends the
+# command name, which may contain spaces).
+bench_proc_cpu_seconds() {
+  local stat rest
+  stat="$(cat "/proc/$1/stat")" || return 1
+  rest="${stat##*) }"
+  # rest starts at field 3 (state): utime is field 14 -> index 11 here.
+  awk -v ticks="$(bench_clock_ticks)" '{ printf "%.3f\n", ($12 + $13) / ticks }' <<<"$rest"
+}
+
+# bench_proc_peak_rss_kib PID — peak resident set size (VmHWM) in KiB.
+bench_proc_peak_rss_kib() {
+  awk '$1 == "VmHWM:" { print $2; found = 1 } END { exit !found }' "/proc/$1/status"
+}
+
+# bench_proc_rss_kib PID — current resident set size (VmRSS) in KiB.
+bench_proc_rss_kib() {
+  awk '$1 == "VmRSS:" { print $2; found = 1 } END { exit !found }' "/proc/$1/status"
+}
+
+# bench_time OUT_FILE COMMAND [ARGS...] — run COMMAND under /usr/bin/time and
+# write "peak_rss_kib user_s sys_s wall_s" to OUT_FILE. Returns COMMAND's exit
+# status. (GNU time reports the peak RSS of the command itself; children the
+# command waited for are included by the kernel's rusage accounting.)
+bench_time() {
+  local out="$1"
+  shift
+  /usr/bin/time -f '%M %U %S %e' -o "$out" "$@"
+}
+
+# bench_time_fields OUT_FILE — the last line of a bench_time file (time adds a
+# "Command exited with non-zero status" line before it on failure).
+bench_time_fields() {
+  tail -n 1 -- "$1"
+}
+
+# bench_free_kib DIR — free space (KiB) on the file system that holds DIR.
+bench_free_kib() {
+  df -Pk -- "$1" | awk 'NR == 2 { print $4 }'
+}
+
+# bench_load — the load averages, for the record ("1.23 0.98 0.77").
+bench_load() {
+  awk '{ print $1, $2, $3 }' /proc/loadavg
+}
+
+# bench_machine — one line describing the machine: cores, memory, kernel.
+bench_machine() {
+  local mem_gib
+  mem_gib="$(awk '$1 == "MemTotal:" { printf "%.1f", $2 / 1048576 }' /proc/meminfo)"
+  printf '%s cores, %s GiB RAM, Linux %s, %s\n' "$(nproc)" "$mem_gib" "$(uname -r)" \
+    "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+}

@@ -1,0 +1,184 @@
+#include "worker/job_scheduler.h"
+
+#include <algorithm>
+
+namespace upfleet {
+
+JobScheduler::JobScheduler(SchedulerOptions options, Handler handler)
+    : options_(options), handler_(std::move(handler)) {
+  for (int i = 0; i < std::max(1, options_.workers); ++i) {
+    workers_.emplace_back([this] { work(); });
+  }
+}
+
+JobScheduler::~JobScheduler() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  changed_.notify_all();
+  for (auto& worker : workers_) worker.join();
+}
+
+std::string JobScheduler::lane_of(const JobMessage& message) const {
+  // Keys are scoped by partition: the same key always lands in one partition anyway, and
+  // scoping keeps revocation of one partition from touching another's lanes.
+  const std::string partition = message.topic + "/" + std::to_string(message.partition);
+  if (options_.ordering == Ordering::kPartition) return partition;
+  return partition + "/" + message.key;
+}
+
+void JobScheduler::submit(JobMessage message, uint64_t bytes) {
+  {
+    std::lock_guard lock(mutex_);
+    const TopicPartition tp{message.topic, message.partition};
+    auto [it, created] = partitions_.try_emplace(tp);
+    if (created) it->second.epoch = next_epoch_++;
+    it->second.offsets.started(message.offset);
+    Entry entry{std::move(message), bytes, it->second.epoch, {}};
+    entry.lane = lane_of(entry.message);
+    queue_.push_back(std::move(entry));
+    ++inflight_jobs_;
+    inflight_bytes_ += bytes;
+  }
+  changed_.notify_all();
+}
+
+bool JobScheduler::within_low_water() const {
+  return inflight_jobs_ * 4 <= static_cast<size_t>(options_.max_inflight_jobs) * 3 &&
+         inflight_bytes_ <= options_.max_inflight_bytes / 4 * 3;
+}
+
+bool JobScheduler::saturated() {
+  std::lock_guard lock(mutex_);
+  if (inflight_jobs_ >= static_cast<size_t>(options_.max_inflight_jobs) ||
+      inflight_bytes_ >= options_.max_inflight_bytes) {
+    paused_ = true;
+  } else if (paused_ && within_low_water()) {
+    paused_ = false;
+  }
+  return paused_;
+}
+
+std::optional<JobScheduler::Entry> JobScheduler::take_runnable() {
+  std::set<std::string> passed;  // lanes whose first queued entry cannot run
+  for (auto it = queue_.begin(); it != queue_.end(); ++it) {
+    if (busy_lanes_.contains(it->lane) || passed.contains(it->lane)) {
+      passed.insert(it->lane);
+      continue;
+    }
+    Entry entry = std::move(*it);
+    queue_.erase(it);
+    return entry;
+  }
+  return std::nullopt;
+}
+
+void JobScheduler::work() {
+  for (;;) {
+    std::optional<Entry> entry;
+    {
+      std::unique_lock lock(mutex_);
+      changed_.wait(lock, [&] {
+        if (stopping_) return true;
+        entry = take_runnable();
+        return entry.has_value();
+      });
+      if (stopping_) return;
+      busy_lanes_.insert(entry->lane);
+      partitions_[{entry->message.topic, entry->message.partition}].running += 1;
+    }
+    const TopicPartition tp{entry->message.topic, entry->message.partition};
+    const uint64_t epoch = entry->epoch;
+    auto cancelled = [this, tp, epoch] {
+      std::lock_guard lock(mutex_);
+      if (stopping_ || revoking_.contains(tp)) return true;
+      auto it = partitions_.find(tp);
+      return it == partitions_.end() || it->second.epoch != epoch;
+    };
+    const bool finished = handler_(entry->message, cancelled);
+    finish(*entry, finished);
+  }
+}
+
+void JobScheduler::finish(const Entry& entry, bool finished) {
+  {
+    std::lock_guard lock(mutex_);
+    busy_lanes_.erase(entry.lane);
+    --inflight_jobs_;
+    inflight_bytes_ -= entry.bytes;
+    auto it = partitions_.find({entry.message.topic, entry.message.partition});
+    // A partition revoked (and perhaps assigned again) meanwhile has a new epoch: this job's
+    // outcome belongs to the old assignment and must not move the new one's offsets.
+    if (it != partitions_.end() && it->second.epoch == entry.epoch) {
+      it->second.running -= 1;
+      if (finished) it->second.offsets.finished(entry.message.offset);
+    }
+  }
+  changed_.notify_all();
+}
+
+std::map<TopicPartition, int64_t> JobScheduler::pending_commits() const {
+  std::lock_guard lock(mutex_);
+  std::map<TopicPartition, int64_t> commits;
+  for (const auto& [tp, state] : partitions_) {
+    auto offset = state.offsets.committable();
+    if (offset && offset != state.last_committed) commits[tp] = *offset;
+  }
+  return commits;
+}
+
+void JobScheduler::mark_committed(const TopicPartition& tp, int64_t offset) {
+  std::lock_guard lock(mutex_);
+  if (auto it = partitions_.find(tp); it != partitions_.end()) it->second.last_committed = offset;
+}
+
+std::map<TopicPartition, int64_t> JobScheduler::revoke(
+    const std::vector<TopicPartition>& partitions, std::chrono::milliseconds grace) {
+  std::unique_lock lock(mutex_);
+  const std::set<TopicPartition> going(partitions.begin(), partitions.end());
+  // Jobs not started yet are simply not run: the next owner reads them again.
+  for (auto it = queue_.begin(); it != queue_.end();) {
+    if (going.contains({it->message.topic, it->message.partition})) {
+      --inflight_jobs_;
+      inflight_bytes_ -= it->bytes;
+      it = queue_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  auto running = [&] {
+    int total = 0;
+    for (const auto& tp : going) {
+      if (auto it = partitions_.find(tp); it != partitions_.end()) total += it->second.running;
+    }
+    return total;
+  };
+  // Running jobs may finish within the grace period; then they are told to stop.
+  changed_.wait_for(lock, grace, [&] { return running() == 0; });
+  revoking_.insert(going.begin(), going.end());
+  changed_.wait_for(lock, std::chrono::seconds(30), [&] { return running() == 0; });
+  std::map<TopicPartition, int64_t> final_offsets;
+  for (const auto& tp : going) {
+    auto it = partitions_.find(tp);
+    if (it == partitions_.end()) continue;
+    if (auto offset = it->second.offsets.committable()) final_offsets[tp] = *offset;
+    partitions_.erase(it);
+    revoking_.erase(tp);
+  }
+  lock.unlock();
+  changed_.notify_all();
+  return final_offsets;
+}
+
+size_t JobScheduler::inflight_jobs() const {
+  std::lock_guard lock(mutex_);
+  return inflight_jobs_;
+}
+
+uint64_t JobScheduler::inflight_bytes() const {
+  std::lock_guard lock(mutex_);
+  return inflight_bytes_;
+}
+
+}  // namespace upfleet
