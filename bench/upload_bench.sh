@@ -442,6 +442,7 @@ print_report() {
   printf '## Upload benchmark\n\n'
   printf -- '- date: %s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
   printf -- '- machine: %s\n' "$(bench_machine)"
+  printf -- '- upfleet: commit %s\n' "$(git -C "$REPO" describe --always --dirty 2>/dev/null || echo unknown)"
   printf -- '- peers: %s; %s\n' "$("$AWS" --version 2>&1 | head -n 1)" "$("${RCLONE[@]}" version | head -n 1)"
   printf -- '- runs per configuration: %s; medians; MB/s = 10^6 bytes/s; load (1 min) per run: %s\n' \
     "$RUNS" "$(awk -F, '{ print $11 }' "$RESULTS" | sort -n | awk '{ v[NR] = $1 } END { printf "%s to %s", v[1], v[NR] }')"

@@ -13,6 +13,23 @@
 
 namespace upfleet {
 
+struct TopicPartition {
+  std::string topic;
+  int32_t partition = 0;
+  auto operator<=>(const TopicPartition&) const = default;
+};
+
+// Told about partitions coming and going. Both calls happen inside JobSource::poll(), on the
+// polling thread.
+class RebalanceListener {
+ public:
+  virtual ~RebalanceListener() = default;
+  virtual void on_assigned(const std::vector<TopicPartition>& partitions) = 0;
+  // Before the partitions go: finish or abandon their jobs and commit what is finished
+  // (commit() still works for them during this call).
+  virtual void on_revoking(const std::vector<TopicPartition>& partitions) = 0;
+};
+
 struct JobMessage {
   std::string topic;
   int32_t partition = 0;
@@ -40,6 +57,13 @@ class JobSource {
 
   // Group rebalances (assignments and revocations) seen since start.
   virtual uint64_t rebalance_count() const = 0;
+
+  // Receives assignment changes from now on (nullptr: nobody). Not owned.
+  virtual void set_rebalance_listener(RebalanceListener* listener) = 0;
+
+  // Stops / restarts fetching from these partitions; poll() keeps serving the group.
+  virtual Status pause(const std::vector<TopicPartition>& partitions) = 0;
+  virtual Status resume(const std::vector<TopicPartition>& partitions) = 0;
 
   // Commits nothing more and leaves the group (a rebalance hands the partitions on).
   virtual void close() = 0;

@@ -1,66 +1,61 @@
-// The worker's consume loop: take a job, run it with retries, publish its status, then commit
-// its offset. Runs jobs one at a time per worker process.
+// The worker's consume loop: polls the job source, hands messages to the key-ordered
+// scheduler, pauses fetching while the scheduler is full, commits finished offsets
+// periodically and on revocation, and on stop lets jobs in flight finish within the grace.
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
-#include <mutex>
+#include <chrono>
+#include <set>
 
-#include "common/backoff.h"
 #include "common/clock.h"
-#include "common/dead_letter_sink.h"
 #include "common/job_source.h"
-#include "common/object_store.h"
-#include "common/status_sink.h"
-#include "worker/upload_job_handler.h"
+#include "worker/job_runner.h"
+#include "worker/job_scheduler.h"
 #include "worker/worker_metrics.h"
 
 namespace upfleet {
 
-class JobLoop {
+struct JobLoopOptions {
+  SchedulerOptions scheduler;
+  std::chrono::milliseconds commit_interval{1'000};
+  std::chrono::milliseconds shutdown_grace{25'000};  // also the grace for revoked partitions
+};
+
+class JobLoop final : public RebalanceListener {
  public:
-  JobLoop(JobSource& source, UploadJobHandler& uploads, ObjectStore& store, StatusSink& statuses,
-          DeadLetterSink& dead_letters, WorkerMetrics& metrics, BackoffPolicy retry,
-          std::string default_bucket, const Clock& clock);
+  JobLoop(JobSource& source, JobRunner& runner, WorkerMetrics& metrics, JobLoopOptions options,
+          const Clock& clock);
+  ~JobLoop() override;
 
-  // Consumes until stop() is called. Blocking; call from one thread.
+  // Consumes until stop(); then finishes (within the grace) and commits. Blocking; call from
+  // one thread.
   void run();
-  // Asks run() to return after the current job (thread-safe, callable from a signal thread).
-  void stop();
+  // Asks run() to wind down (thread-safe, callable from a signal thread). Jobs running get
+  // the grace; jobs taken but not started are left to the partitions' next reader.
+  void stop() { stopping_ = true; }
+  // True when every job taken from the source is finished.
+  bool idle() const { return scheduler_.inflight_jobs() == 0; }
 
-  // Handles one message to completion (exposed for tests). Returns false when it could not
-  // be finished (stopping), in which case its offset must not be committed.
-  bool process(const JobMessage& message);
+  void on_assigned(const std::vector<TopicPartition>& partitions) override;
+  void on_revoking(const std::vector<TopicPartition>& partitions) override;
 
  private:
-  struct Attempted {
-    Result<UploadOutcome> result;
-    int attempts = 0;
-  };
-  Attempted run_with_retries(const Job& job);
-  Result<UploadOutcome> run_once(const Job& job);
-  // Retries `action` until it succeeds or the loop stops; false if stopped first.
-  template <class Action>
-  bool keep_trying(const char* what, Action action);
-  // Waits `delay` unless stop() comes first; false if stopping.
-  bool pause(std::chrono::milliseconds delay);
-  bool dead_letter(const JobMessage& message, const std::string& stage, const Error& error,
-                   int attempts, const Job* job);
+  void commit(const std::map<TopicPartition, int64_t>& offsets);
+  void apply_backpressure();
+  void update_gauges();
 
   JobSource& source_;
-  UploadJobHandler& uploads_;
-  ObjectStore& store_;
-  StatusSink& statuses_;
-  DeadLetterSink& dead_letters_;
   WorkerMetrics& metrics_;
-  Backoff backoff_;
-  std::string default_bucket_;
+  const JobLoopOptions options_;
   const Clock& clock_;
-
+  JobScheduler scheduler_;
+  std::set<TopicPartition> assigned_;  // poll thread only
+  bool paused_ = false;                // poll thread only
   uint64_t rebalances_seen_ = 0;
   std::atomic<bool> stopping_{false};
-  std::mutex stop_mutex_;
-  std::condition_variable stop_cv_;
 };
+
+// The size the scheduler accounts for a message: the job's source size, 0 if unparseable.
+uint64_t job_bytes(const JobMessage& message);
 
 }  // namespace upfleet

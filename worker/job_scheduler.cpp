@@ -33,7 +33,12 @@ void JobScheduler::submit(JobMessage message, uint64_t bytes) {
     std::lock_guard lock(mutex_);
     const TopicPartition tp{message.topic, message.partition};
     auto [it, created] = partitions_.try_emplace(tp);
-    if (created) it->second.epoch = next_epoch_++;
+    if (created) {
+      it->second.epoch = next_epoch_++;
+      // Reading started here, so the group's committed offset is at least this: committing
+      // it again would say nothing new.
+      it->second.last_committed = message.offset;
+    }
     it->second.offsets.started(message.offset);
     Entry entry{std::move(message), bytes, it->second.epoch, {}};
     entry.lane = lane_of(entry.message);
@@ -162,13 +167,21 @@ std::map<TopicPartition, int64_t> JobScheduler::revoke(
   for (const auto& tp : going) {
     auto it = partitions_.find(tp);
     if (it == partitions_.end()) continue;
-    if (auto offset = it->second.offsets.committable()) final_offsets[tp] = *offset;
+    auto offset = it->second.offsets.committable();
+    if (offset && offset != it->second.last_committed) final_offsets[tp] = *offset;
     partitions_.erase(it);
     revoking_.erase(tp);
   }
   lock.unlock();
   changed_.notify_all();
   return final_offsets;
+}
+
+std::vector<TopicPartition> JobScheduler::partitions() const {
+  std::lock_guard lock(mutex_);
+  std::vector<TopicPartition> out;
+  for (const auto& [tp, state] : partitions_) out.push_back(tp);
+  return out;
 }
 
 size_t JobScheduler::inflight_jobs() const {

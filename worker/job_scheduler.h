@@ -40,12 +40,6 @@ struct SchedulerOptions {
   uint64_t max_inflight_bytes = 8ull << 30;  // sum of the jobs' sizes in flight
 };
 
-struct TopicPartition {
-  std::string topic;
-  int32_t partition = 0;
-  auto operator<=>(const TopicPartition&) const = default;
-};
-
 class JobScheduler {
  public:
   // Runs one job to its end. Returns true when the job is finished (its offset may be
@@ -73,12 +67,15 @@ class JobScheduler {
 
   // The partitions are going away: queued jobs of them are dropped, running ones get until
   // `grace` to finish and are then cancelled and abandoned. Returns the final committable
-  // offsets of those partitions (commit them before giving the partitions up). Blocks.
+  // offsets of those partitions not committed yet (commit them before giving the partitions
+  // up). Blocks.
   std::map<TopicPartition, int64_t> revoke(const std::vector<TopicPartition>& partitions,
                                            std::chrono::milliseconds grace);
 
   size_t inflight_jobs() const;
   uint64_t inflight_bytes() const;
+  // Partitions with jobs tracked (finished or not) since their last revocation.
+  std::vector<TopicPartition> partitions() const;
 
  private:
   struct Entry {

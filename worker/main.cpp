@@ -2,7 +2,6 @@
 #include <malloc.h>
 
 #include <cstdio>
-#include <future>
 #include <thread>
 
 #include "common/kafka/kafka_dead_letter_sink.h"
@@ -100,8 +99,9 @@ int main(int argc, char** argv) {
     metrics_endpoint = std::move(*endpoint);
   }
 
-  JobLoop loop(**source, uploads, store, statuses, dead_letters, metrics, config->retry,
-               config->default_bucket, clock);
+  JobRunner runner(uploads, store, statuses, dead_letters, metrics, config->retry,
+                   config->default_bucket, clock);
+  JobLoop loop(**source, runner, metrics, config->loop, clock);
   std::thread consumer([&loop] { loop.run(); });
   std::jthread gauges([&](std::stop_token stop) {
     while (!stop.stop_requested()) {
@@ -109,21 +109,20 @@ int main(int argc, char** argv) {
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
   });
-  log::info("started", {{"worker_id", config->worker_id},
-                        {"group", config->consumer.group_id},
-                        {"topic", config->consumer.topic},
-                        {"metrics", config->metrics_listen}});
+  log::info("started",
+            {{"worker_id", config->worker_id},
+             {"group", config->consumer.group_id},
+             {"ordering", config->loop.scheduler.ordering == Ordering::kKey ? "key" : "partition"},
+             {"concurrency", config->loop.scheduler.workers},
+             {"topic", config->consumer.topic},
+             {"metrics", config->metrics_listen}});
 
   const std::string signal_name = wait_for_termination();
   log::info("shutting down", {{"signal", signal_name}});
+  // Jobs in flight get worker.shutdown_grace to finish, then are cancelled (a multipart upload
+  // keeps its parts for the next owner); what finished is committed before leaving the group.
   loop.stop();
-  // The job in flight gets worker.shutdown_grace to finish; after that we leave without
-  // committing it, and it runs again elsewhere (handlers are idempotent).
-  auto finished = std::async(std::launch::async, [&consumer] { consumer.join(); });
-  if (finished.wait_for(config->shutdown_grace) != std::future_status::ready) {
-    log::warn("job still running after worker.shutdown_grace; leaving it for redelivery");
-    std::_Exit(0);
-  }
+  consumer.join();
   (*source)->close();
   (*producer)->flush(std::chrono::seconds(5));
   log::info("stopped");

@@ -50,8 +50,25 @@ Result<WorkerConfig> load_worker_config(const std::optional<std::filesystem::pat
                                           std::chrono::milliseconds(1));
   config.retry.cap = reader.get_duration("worker.retry_cap", std::chrono::seconds(60),
                                          std::chrono::milliseconds(1));
-  config.shutdown_grace = reader.get_duration("worker.shutdown_grace", std::chrono::seconds(25),
-                                              std::chrono::milliseconds(0));
+  config.loop.shutdown_grace = reader.get_duration(
+      "worker.shutdown_grace", std::chrono::seconds(25), std::chrono::milliseconds(0));
+  const std::string ordering = reader.get_string("worker.ordering", "key");
+  if (ordering == "key") {
+    config.loop.scheduler.ordering = Ordering::kKey;
+  } else if (ordering == "partition") {
+    config.loop.scheduler.ordering = Ordering::kPartition;
+  } else {
+    reader.add_problem("worker.ordering",
+                       "'" + ordering + "' is not an ordering; use key or partition");
+  }
+  config.loop.scheduler.workers =
+      static_cast<int>(reader.get_int("worker.concurrency", 16, 1, 1024));
+  config.loop.scheduler.max_inflight_jobs =
+      static_cast<int>(reader.get_int("worker.max_inflight_jobs", 256, 1, 1'000'000));
+  config.loop.scheduler.max_inflight_bytes =
+      reader.get_bytes("worker.max_inflight_bytes", 16ull << 30, 1, UINT64_MAX);
+  config.loop.commit_interval = reader.get_duration(
+      "kafka.commit_interval", std::chrono::seconds(1), std::chrono::milliseconds(10));
   config.log_level = read_log_level(reader);
   if (auto finished = reader.finish(); !finished) return fail(finished.error());
   return config;

@@ -12,6 +12,7 @@
 #include "common/kafka/kafka_job_source.h"
 #include "common/s3/s3_config.h"
 #include "common/upload/uploader.h"
+#include "worker/job_loop.h"
 
 namespace upfleet {
 
@@ -28,7 +29,7 @@ struct WorkerConfig {
   std::string spool_token;     // spool.token: presented to ingests' /internal/spool
   std::string metrics_listen;  // metrics.listen
   BackoffPolicy retry;         // worker.max_attempts, worker.retry_base, worker.retry_cap
-  std::chrono::milliseconds shutdown_grace{25'000};
+  JobLoopOptions loop;         // worker.ordering, concurrency, in-flight bounds, grace, commits
   log::Level log_level = log::Level::kInfo;
 };
 

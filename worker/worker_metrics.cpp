@@ -34,6 +34,13 @@ WorkerMetrics::WorkerMetrics(std::shared_ptr<prometheus::Registry> registry)
       assigned_partitions(gauge(*registry, "upfleet_worker_assigned_partitions",
                                 "Job topic partitions assigned to this worker")),
       inflight_jobs(gauge(*registry, "upfleet_worker_inflight_jobs", "Jobs running now")),
+      queued_jobs(gauge(*registry, "upfleet_worker_scheduled_jobs",
+                        "Jobs taken from Kafka and not finished (running or waiting their turn)")),
+      inflight_bytes(gauge(*registry, "upfleet_worker_inflight_bytes",
+                           "Sum of the sizes of the jobs taken and not finished")),
+      paused_partitions(
+          gauge(*registry, "upfleet_worker_paused_partitions",
+                "Assigned partitions paused because the in-flight bounds are reached")),
       rebalances(counter(*registry, "upfleet_worker_rebalances_total",
                          "Consumer group rebalances (assignments and revocations) seen")),
       registry_(std::move(registry)),

@@ -28,7 +28,10 @@ class WorkerMetrics {
   prometheus::Counter& dead_letters;       // upfleet_worker_dead_letters_total
   prometheus::Counter& commit_failures;    // upfleet_worker_commit_failures_total
   prometheus::Gauge& assigned_partitions;  // upfleet_worker_assigned_partitions
-  prometheus::Gauge& inflight_jobs;        // upfleet_worker_inflight_jobs
+  prometheus::Gauge& inflight_jobs;        // upfleet_worker_inflight_jobs (running)
+  prometheus::Gauge& queued_jobs;          // upfleet_worker_scheduled_jobs (running + waiting)
+  prometheus::Gauge& inflight_bytes;       // upfleet_worker_inflight_bytes
+  prometheus::Gauge& paused_partitions;    // upfleet_worker_paused_partitions
   prometheus::Counter& rebalances;         // upfleet_worker_rebalances_total
 
  private:

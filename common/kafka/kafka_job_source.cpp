@@ -38,35 +38,86 @@ KafkaJobSource::~KafkaJobSource() {
   close();
 }
 
+namespace {
+
+std::vector<TopicPartition> to_vector(const rd_kafka_topic_partition_list_t* list) {
+  std::vector<TopicPartition> out;
+  for (int i = 0; i < list->cnt; ++i)
+    out.push_back({list->elems[i].topic, list->elems[i].partition});
+  return out;
+}
+
+PartitionListHandle to_list(const std::vector<TopicPartition>& partitions) {
+  PartitionListHandle list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
+  for (const auto& tp : partitions) {
+    rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition);
+  }
+  return list;
+}
+
+}  // namespace
+
 void KafkaJobSource::on_rebalance(rd_kafka_t* handle, rd_kafka_resp_err_t err,
                                   rd_kafka_topic_partition_list_t* partitions, void* opaque) {
   auto* self = static_cast<KafkaJobSource*>(opaque);
   self->rebalances_ += 1;
   const bool cooperative = std::string_view(rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE";
-  std::lock_guard lock(self->mutex_);
+  const std::vector<TopicPartition> changed = to_vector(partitions);
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-    for (int i = 0; i < partitions->cnt; ++i)
-      self->assigned_.insert(partitions->elems[i].partition);
+    {
+      std::lock_guard lock(self->mutex_);
+      for (const auto& tp : changed) self->assigned_.insert(tp.partition);
+    }
     if (cooperative) {
       KafkaErrorHandle error(rd_kafka_incremental_assign(handle, partitions));
-      if (error)
+      if (error) {
         log::error("incremental assign failed", {{"error", rd_kafka_error_string(error.get())}});
+      }
     } else {
       rd_kafka_assign(handle, partitions);
     }
+    if (self->listener_ != nullptr) self->listener_->on_assigned(changed);
   } else {
-    for (int i = 0; i < partitions->cnt; ++i) self->assigned_.erase(partitions->elems[i].partition);
+    // Jobs of these partitions finish (or stop) and their offsets are committed while the
+    // partitions are still ours.
+    if (self->listener_ != nullptr && !rd_kafka_assignment_lost(handle)) {
+      self->listener_->on_revoking(changed);
+    }
+    {
+      std::lock_guard lock(self->mutex_);
+      for (const auto& tp : changed) self->assigned_.erase(tp.partition);
+    }
     if (cooperative) {
       KafkaErrorHandle error(rd_kafka_incremental_unassign(handle, partitions));
-      if (error)
+      if (error) {
         log::error("incremental unassign failed", {{"error", rd_kafka_error_string(error.get())}});
+      }
     } else {
       rd_kafka_assign(handle, nullptr);
     }
   }
+  std::lock_guard lock(self->mutex_);
   log::info(
       err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS ? "partitions assigned" : "partitions revoked",
       {{"count", partitions->cnt}, {"now_assigned", self->assigned_.size()}});
+}
+
+Status KafkaJobSource::pause(const std::vector<TopicPartition>& partitions) {
+  if (partitions.empty()) return {};
+  auto list = to_list(partitions);
+  if (auto err = rd_kafka_pause_partitions(handle_.get(), list.get()); err) {
+    return fail(kafka_error(err, "pausing partitions"));
+  }
+  return {};
+}
+
+Status KafkaJobSource::resume(const std::vector<TopicPartition>& partitions) {
+  if (partitions.empty()) return {};
+  auto list = to_list(partitions);
+  if (auto err = rd_kafka_resume_partitions(handle_.get(), list.get()); err) {
+    return fail(kafka_error(err, "resuming partitions"));
+  }
+  return {};
 }
 
 Result<std::optional<JobMessage>> KafkaJobSource::poll(std::chrono::milliseconds timeout) {

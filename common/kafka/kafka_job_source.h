@@ -32,6 +32,9 @@ class KafkaJobSource final : public JobSource {
   std::vector<int32_t> assigned_partitions() const override;
   void close() override;
   uint64_t rebalance_count() const override { return rebalances_.load(); }
+  void set_rebalance_listener(RebalanceListener* listener) override { listener_ = listener; }
+  Status pause(const std::vector<TopicPartition>& partitions) override;
+  Status resume(const std::vector<TopicPartition>& partitions) override;
 
  private:
   KafkaJobSource() = default;
@@ -43,6 +46,7 @@ class KafkaJobSource final : public JobSource {
   mutable std::mutex mutex_;
   std::set<int32_t> assigned_;  // guarded by mutex_
   std::atomic<uint64_t> rebalances_{0};
+  RebalanceListener* listener_ = nullptr;  // called on the polling thread only
   bool closed_ = false;
 };
 

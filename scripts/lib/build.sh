@@ -2,8 +2,8 @@
 # Configures and builds upfleet with CMake + Ninja.
 #
 #   source scripts/lib/build.sh
-#   upfleet_build build                       # Release-ish build (RelWithDebInfo), -Werror
-#   upfleet_build build-asan -DUPFLEET_SANITIZE=address
+#   upfleet_build build                       # Release build, -Werror, everything
+#   UPFLEET_BUILD_TARGETS=upfleet_unit_tests upfleet_build build-asan -DUPFLEET_SANITIZE=address
 #
 # Source it; it defines functions only.
 
@@ -23,10 +23,11 @@ upfleet_build() {
   [[ "$dir" == /* ]] || dir="$UPFLEET_REPO/$dir"
   local jobs="${UPFLEET_BUILD_JOBS:-$(nproc)}"
   upfleet_log "building in $dir ($jobs jobs)"
-  cmake -S "$UPFLEET_REPO" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  cmake -S "$UPFLEET_REPO" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE="${UPFLEET_BUILD_TYPE:-Release}" \
     -DUPFLEET_WERROR=ON "$@" >"$dir.cmake.log" 2>&1 || {
     upfleet_log_tail "$dir.cmake.log" 40
     upfleet_die "cmake configure failed"
   }
-  ninja -C "$dir" -j "$jobs" >&2 || upfleet_die "build failed in $dir"
+  # shellcheck disable=SC2086  # a list of targets
+  ninja -C "$dir" -j "$jobs" ${UPFLEET_BUILD_TARGETS:-} >&2 || upfleet_die "build failed in $dir"
 }

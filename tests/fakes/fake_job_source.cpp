@@ -1,9 +1,29 @@
 #include "tests/fakes/fake_job_source.h"
 
+#include <algorithm>
+
 namespace upfleet::testing {
 
 Result<std::optional<JobMessage>> FakeJobSource::poll(std::chrono::milliseconds) {
   std::function<void()> idle;
+  for (;;) {
+    RebalanceEvent event;
+    RebalanceListener* listener = nullptr;
+    {
+      std::lock_guard lock(mutex_);
+      if (rebalances_.empty()) break;
+      event = std::move(rebalances_.front());
+      rebalances_.pop_front();
+      ++rebalance_count_;
+      listener = listener_;
+    }
+    if (listener == nullptr) continue;
+    if (event.assign) {
+      listener->on_assigned(event.partitions);
+    } else {
+      listener->on_revoking(event.partitions);
+    }
+  }
   {
     std::lock_guard lock(mutex_);
     if (!queue_.empty()) {
@@ -36,6 +56,53 @@ Status FakeJobSource::commit(const std::string& topic, int32_t partition, int64_
 
 std::vector<int32_t> FakeJobSource::assigned_partitions() const {
   return {0};
+}
+
+uint64_t FakeJobSource::rebalance_count() const {
+  std::lock_guard lock(mutex_);
+  return rebalance_count_;
+}
+
+void FakeJobSource::set_rebalance_listener(RebalanceListener* listener) {
+  std::lock_guard lock(mutex_);
+  listener_ = listener;
+}
+
+Status FakeJobSource::pause(const std::vector<TopicPartition>& partitions) {
+  std::lock_guard lock(mutex_);
+  ++pause_calls_;
+  for (const auto& tp : partitions) {
+    if (std::find(paused_.begin(), paused_.end(), tp) == paused_.end()) paused_.push_back(tp);
+  }
+  return {};
+}
+
+Status FakeJobSource::resume(const std::vector<TopicPartition>& partitions) {
+  std::lock_guard lock(mutex_);
+  std::erase_if(paused_, [&](const TopicPartition& tp) {
+    return std::find(partitions.begin(), partitions.end(), tp) != partitions.end();
+  });
+  return {};
+}
+
+void FakeJobSource::queue_assign(std::vector<TopicPartition> partitions) {
+  std::lock_guard lock(mutex_);
+  rebalances_.push_back({true, std::move(partitions)});
+}
+
+void FakeJobSource::queue_revoke(std::vector<TopicPartition> partitions) {
+  std::lock_guard lock(mutex_);
+  rebalances_.push_back({false, std::move(partitions)});
+}
+
+std::vector<TopicPartition> FakeJobSource::paused() const {
+  std::lock_guard lock(mutex_);
+  return paused_;
+}
+
+int FakeJobSource::pause_calls() const {
+  std::lock_guard lock(mutex_);
+  return pause_calls_;
 }
 
 void FakeJobSource::close() {

@@ -26,7 +26,17 @@ class FakeJobSource final : public JobSource {
   Status commit(const std::string& topic, int32_t partition, int64_t next_offset) override;
   std::vector<int32_t> assigned_partitions() const override;
   void close() override;
-  uint64_t rebalance_count() const override { return 0; }
+  uint64_t rebalance_count() const override;
+  void set_rebalance_listener(RebalanceListener* listener) override;
+  Status pause(const std::vector<TopicPartition>& partitions) override;
+  Status resume(const std::vector<TopicPartition>& partitions) override;
+
+  // Rebalances delivered to the listener inside the next poll(), as Kafka does.
+  void queue_assign(std::vector<TopicPartition> partitions);
+  void queue_revoke(std::vector<TopicPartition> partitions);
+  // Partitions paused now, and how often pause() was called.
+  std::vector<TopicPartition> paused() const;
+  int pause_calls() const;
 
   void push(JobMessage message);
   // The next commit() fails with `error` (and records nothing).
@@ -46,6 +56,15 @@ class FakeJobSource final : public JobSource {
   std::function<void()> on_idle_;
   std::function<void(const CommitRecord&)> on_commit_;
   bool closed_ = false;  // guarded by mutex_
+  struct RebalanceEvent {
+    bool assign = true;
+    std::vector<TopicPartition> partitions;
+  };
+  std::deque<RebalanceEvent> rebalances_;  // guarded by mutex_
+  uint64_t rebalance_count_ = 0;           // guarded by mutex_
+  RebalanceListener* listener_ = nullptr;  // guarded by mutex_
+  std::vector<TopicPartition> paused_;     // guarded by mutex_
+  int pause_calls_ = 0;                    // guarded by mutex_
 };
 
 }  // namespace upfleet::testing

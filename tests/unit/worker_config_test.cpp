@@ -63,7 +63,7 @@ TEST(WorkerConfig, DefaultsWithCredentials) {
   EXPECT_EQ(config->retry.max_attempts, 8);
   EXPECT_EQ(config->retry.base, 1000ms);
   EXPECT_EQ(config->retry.cap, 60s);
-  EXPECT_EQ(config->shutdown_grace, 25s);
+  EXPECT_EQ(config->loop.shutdown_grace, 25s);
   EXPECT_EQ(config->metrics_listen, "127.0.0.1:9091");
 }
 
