@@ -6,6 +6,8 @@
 #
 #   bench/upload_bench.sh                                          # full: 1 GiB file, 1,000 x 256 KiB
 #   BENCH_SIZE_MIB=64 BENCH_FILES=50 BENCH_RUNS=1 bench/upload_bench.sh   # quick look
+#   bench/upload_bench.sh --report RAW.csv...   # tables again from saved measurements (pooled),
+#                                               # with the BENCH_* sizes of the runs that made them
 #
 # Environment:
 #   BENCH_SIZE_MIB      size of the one-large-file workload, MiB (default 1024)
@@ -73,8 +75,14 @@ usage() {
 for var in SIZE_MIB ALT_SIZE_MIB FILES FILE_KIB RUNS; do
   [[ "${!var}" =~ ^[1-9][0-9]*$ ]] || upfleet_die "BENCH_$var must be a positive integer, not '${!var}'"
 done
+REPORT_FROM=() # --report: raw CSVs to summarise instead of measuring
 case "${1:-}" in
   "") ;;
+  --report)
+    shift
+    (($# > 0)) || usage
+    REPORT_FROM=("$@")
+    ;;
   -h | --help) usage 0 ;;
   *) usage ;;
 esac
@@ -346,19 +354,31 @@ delete_prefix() {
     upfleet_warn "could not delete $1 from the bucket (see $WORK/logs/delete.log)"
 }
 
-# run_workload WORKLOAD — every tool and configuration, runs interleaved so that drift in the
-# machine's load spreads over all of them.
+# measure TOOL CONFIG WORKLOAD RUN — one measured run of any tool.
+measure() {
+  case "$1" in
+    upfleet-worker) measure_upfleet "$3" "$2" "$4" ;;
+    *) measure_peer "$@" ;;
+  esac
+}
+
+# run_workload WORKLOAD — every tool and configuration. Runs are interleaved, and each run
+# starts one step further down the list, so neither a drift in the machine's load nor the
+# position in a run (first after a purge, say) favours one tool.
 run_workload() {
-  local workload="$1" run config
+  local workload="$1" run i n
+  local -a order=("upfleet-worker defaults" "aws-s3-cp defaults" "rclone defaults"
+    "upfleet-worker matched" "aws-s3-cp matched" "rclone matched")
+  # The same worker settings on a file of another size: the peak RSS should not change.
+  [[ "$workload" == large ]] && order+=("upfleet-worker matched alt")
+  n=${#order[@]}
   upfleet_log "workload $workload: $RUNS run(s); load before: $(bench_load) (uptime: $(uptime))"
   for ((run = 1; run <= RUNS; run++)); do
-    for config in defaults matched; do
-      measure_upfleet "$workload" "$config" "$run"
-      measure_peer aws-s3-cp "$config" "$workload" "$run"
-      measure_peer rclone "$config" "$workload" "$run"
+    for ((i = 0; i < n; i++)); do
+      local tool config target
+      read -r tool config target <<<"${order[(i + run - 1) % n]}"
+      measure "$tool" "$config" "${target:-$workload}" "$run"
     done
-    # The same worker settings on a file of another size: the peak RSS should not change.
-    [[ "$workload" == large ]] && measure_upfleet alt matched "$run"
   done
   upfleet_log "workload $workload done; load after: $(bench_load)"
 }
@@ -442,10 +462,12 @@ print_report() {
   printf '## Upload benchmark\n\n'
   printf -- '- date: %s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
   printf -- '- machine: %s\n' "$(bench_machine)"
-  printf -- '- upfleet: commit %s\n' "$(git -C "$REPO" describe --always --dirty 2>/dev/null || echo unknown)"
+  if ((${#REPORT_FROM[@]} == 0)); then
+    printf -- '- upfleet: commit %s\n' "$(git -C "$REPO" describe --always --dirty 2>/dev/null || echo unknown)"
+  fi
   printf -- '- peers: %s; %s\n' "$("$AWS" --version 2>&1 | head -n 1)" "$("${RCLONE[@]}" version | head -n 1)"
   printf -- '- runs per configuration: %s; medians; MB/s = 10^6 bytes/s; load (1 min) per run: %s\n' \
-    "$RUNS" "$(awk -F, '{ print $11 }' "$RESULTS" | sort -n | awk '{ v[NR] = $1 } END { printf "%s to %s", v[1], v[NR] }')"
+    "$(awk -F, '{ n[$1 FS $2 FS $3]++ } END { for (k in n) if (n[k] > max) max = n[k]; print max }' "$RESULTS")" "$(awk -F, '{ print $11 }' "$RESULTS" | sort -n | awk '{ v[NR] = $1 } END { printf "%s to %s", v[1], v[NR] }')"
   printf -- '- configs: defaults = each tool as installed; matched = %s MiB parts, %s in parallel (aws multipart_chunksize/max_concurrent_requests, rclone --s3-chunk-size/--s3-upload-concurrency/--transfers, worker upload.part_size/concurrency and upload.max_buffer_bytes = %s MiB; worker default budget %s MiB)\n' \
     "$PART_MIB" "$CONCURRENCY" "$MATCHED_BUDGET_MIB" "$DEFAULT_BUDGET_MIB"
   # shellcheck disable=SC2016 # backquotes are Markdown here
@@ -456,7 +478,20 @@ print_report() {
 
 # --- main -------------------------------------------------------------------------------------
 
+# report_only CSV... — the tables for measurements saved with BENCH_RAW_CSV.
+report_only() {
+  RESULTS="$(mktemp)"
+  trap 'rm -f -- "$RESULTS"' EXIT
+  cat -- "$@" >"$RESULTS"
+  WORKLOADS="$(awk -F, '$1 != "alt" { print $1 }' "$RESULTS" | sort -u | tr '\n' ' ')"
+  print_report
+}
+
 main() {
+  if ((${#REPORT_FROM[@]})); then
+    report_only "${REPORT_FROM[@]}"
+    return
+  fi
   check_free_space
   if [[ "${BENCH_NO_BUILD:-0}" != 1 ]]; then
     upfleet_install_deps time

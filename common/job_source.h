@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -48,9 +49,20 @@ class JobSource {
   // consumer problems worth logging; polling again is the remedy. Not thread-safe.
   virtual Result<std::optional<JobMessage>> poll(std::chrono::milliseconds timeout) = 0;
 
-  // Records that every message of (topic, partition) below `next_offset` is finished and
-  // commits that synchronously. Retryable errors when the commit did not go through.
-  virtual Status commit(const std::string& topic, int32_t partition, int64_t next_offset) = 0;
+  // Records that every message of the partition below `next_offset` is finished and commits
+  // that synchronously, with `metadata` attached for the partition's next reader (we note
+  // which offsets above it are finished too, so they are not run again). Retryable errors
+  // when the commit did not go through.
+  virtual Status commit_offset(const TopicPartition& partition, int64_t next_offset,
+                               const std::string& metadata) = 0;
+  Status commit(const std::string& topic, int32_t partition, int64_t next_offset) {
+    return commit_offset({topic, partition}, next_offset, {});
+  }
+
+  // The metadata committed with the group's current offsets of these partitions ("" when
+  // none). Blocks briefly; callable from RebalanceListener::on_assigned.
+  virtual std::map<TopicPartition, std::string> committed_metadata(
+      const std::vector<TopicPartition>& partitions) = 0;
 
   // Partitions currently assigned to this consumer.
   virtual std::vector<int32_t> assigned_partitions() const = 0;

@@ -8,6 +8,7 @@
 #include "common/process.h"
 #include "tools/backend_commands.h"
 #include "tools/commands.h"
+#include "tools/dlq_commands.h"
 
 namespace {
 
@@ -24,6 +25,9 @@ commands that use Kafka and S3 directly (same UPFLEET_* settings as the worker):
   watch UPLOAD_ID... [--state S] [--timeout T]         like wait, following the status topic
   gc-multipart [--older-than 24h] [--prefix P] [--bucket B] [--dry-run]
                                                        abort stale multipart uploads no live job owns
+  dlq list [--limit N]                                 jobs in the dead-letter topic and why they failed
+  dlq replay (--all | --id UPLOAD_ID... | --offset P:O...)
+                                                       publish dead-lettered jobs again, unchanged
 
 environment: UPFLEET_SERVER (default http://127.0.0.1:8080), UPFLEET_TOKEN)";
 
@@ -72,6 +76,7 @@ int main(int argc, char** argv) {
   if (command == "enqueue") return ctl::run_enqueue(rest);
   if (command == "watch") return ctl::run_watch(rest, options.json);
   if (command == "gc-multipart") return ctl::run_gc_multipart(rest);
+  if (command == "dlq") return ctl::run_dlq(rest, options.json);
   std::fprintf(stderr, "upfleetctl: unknown command '%s'\n\n%s\n", command.c_str(), kUsage);
   return 2;
 }

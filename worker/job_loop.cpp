@@ -27,9 +27,16 @@ JobLoop::~JobLoop() {
   source_.set_rebalance_listener(nullptr);
 }
 
-void JobLoop::commit(const std::map<TopicPartition, int64_t>& offsets) {
+void JobLoop::commit(const std::map<TopicPartition, int64_t>& offsets,
+                     const std::map<TopicPartition, std::string>* notes) {
   for (const auto& [tp, offset] : offsets) {
-    if (auto committed = source_.commit(tp.topic, tp.partition, offset); committed) {
+    std::string note;
+    if (notes != nullptr) {
+      if (auto it = notes->find(tp); it != notes->end()) note = it->second;
+    } else {
+      note = scheduler_.note(tp);
+    }
+    if (auto committed = source_.commit_offset(tp, offset, note); committed) {
       scheduler_.mark_committed(tp, offset);
     } else {
       // Offered again at the next commit; worst case the jobs since run once more.
@@ -41,16 +48,36 @@ void JobLoop::commit(const std::map<TopicPartition, int64_t>& offsets) {
   }
 }
 
+bool JobLoop::finished_before(const JobMessage& message) {
+  auto it = notes_.find({message.topic, message.partition});
+  if (it == notes_.end()) return false;
+  const bool finished = it->second.finished(message.offset);
+  if (message.offset >= it->second.highest) notes_.erase(it);  // the note is used up
+  if (finished) {
+    scheduler_.skip(message);
+    metrics_.jobs_skipped_by_note.Increment();
+  }
+  return finished;
+}
+
 void JobLoop::on_assigned(const std::vector<TopicPartition>& partitions) {
   assigned_.insert(partitions.begin(), partitions.end());
+  if (options_.before_assigned_work) options_.before_assigned_work();
+  for (const auto& [tp, metadata] : source_.committed_metadata(partitions)) {
+    if (auto note = parse_offset_note(metadata)) notes_[tp] = std::move(*note);
+  }
   if (paused_) (void)source_.pause(partitions);  // new partitions join the paused state
 }
 
 void JobLoop::on_revoking(const std::vector<TopicPartition>& partitions) {
   log::info("partitions being revoked; finishing their jobs",
             {{"count", partitions.size()}, {"grace_ms", options_.shutdown_grace.count()}});
-  commit(scheduler_.revoke(partitions, options_.shutdown_grace));
-  for (const auto& tp : partitions) assigned_.erase(tp);
+  std::map<TopicPartition, std::string> notes;
+  commit(scheduler_.revoke(partitions, options_.shutdown_grace, &notes), &notes);
+  for (const auto& tp : partitions) {
+    assigned_.erase(tp);
+    notes_.erase(tp);
+  }
 }
 
 void JobLoop::apply_backpressure() {
@@ -89,8 +116,10 @@ void JobLoop::run() {
       log::warn("kafka consumer error", {{"error", polled.error().message}});
     } else if (*polled) {
       JobMessage& message = **polled;
-      const uint64_t bytes = job_bytes(message);
-      scheduler_.submit(std::move(message), bytes);
+      if (!finished_before(message)) {
+        const uint64_t bytes = job_bytes(message);
+        scheduler_.submit(std::move(message), bytes);
+      }
     }
     apply_backpressure();
     if (clock_.steady_now() >= next_commit) {
@@ -101,7 +130,8 @@ void JobLoop::run() {
   }
   log::info("stopping: finishing jobs in flight", {{"inflight_jobs", scheduler_.inflight_jobs()},
                                                    {"grace_ms", options_.shutdown_grace.count()}});
-  commit(scheduler_.revoke(scheduler_.partitions(), options_.shutdown_grace));
+  std::map<TopicPartition, std::string> notes;
+  commit(scheduler_.revoke(scheduler_.partitions(), options_.shutdown_grace, &notes), &notes);
 }
 
 }  // namespace upfleet

@@ -11,6 +11,7 @@
 #include "common/job_source.h"
 #include "worker/job_runner.h"
 #include "worker/job_scheduler.h"
+#include "worker/offset_note.h"
 #include "worker/worker_metrics.h"
 
 namespace upfleet {
@@ -19,6 +20,9 @@ struct JobLoopOptions {
   SchedulerOptions scheduler;
   std::chrono::milliseconds commit_interval{1'000};
   std::chrono::milliseconds shutdown_grace{25'000};  // also the grace for revoked partitions
+  // Called when partitions are assigned, before their messages are read (e.g. to bring the
+  // status index up to date, so redelivered jobs that are already done are recognised).
+  std::function<void()> before_assigned_work;
 };
 
 class JobLoop final : public RebalanceListener {
@@ -40,7 +44,11 @@ class JobLoop final : public RebalanceListener {
   void on_revoking(const std::vector<TopicPartition>& partitions) override;
 
  private:
-  void commit(const std::map<TopicPartition, int64_t>& offsets);
+  // Commits the offsets, each with its partition's note (from `notes`, or the scheduler's).
+  void commit(const std::map<TopicPartition, int64_t>& offsets,
+              const std::map<TopicPartition, std::string>* notes = nullptr);
+  // True (and recorded as finished) when an earlier reader already finished this job.
+  bool finished_before(const JobMessage& message);
   void apply_backpressure();
   void update_gauges();
 
@@ -49,8 +57,9 @@ class JobLoop final : public RebalanceListener {
   const JobLoopOptions options_;
   const Clock& clock_;
   JobScheduler scheduler_;
-  std::set<TopicPartition> assigned_;  // poll thread only
-  bool paused_ = false;                // poll thread only
+  std::set<TopicPartition> assigned_;           // poll thread only
+  std::map<TopicPartition, OffsetNote> notes_;  // from the last owner; poll thread only
+  bool paused_ = false;                         // poll thread only
   uint64_t rebalances_seen_ = 0;
   std::atomic<bool> stopping_{false};
 };

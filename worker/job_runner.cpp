@@ -15,7 +15,8 @@ std::string outcome_name(const Result<UploadOutcome>& result) {
 
 JobRunner::JobRunner(UploadJobHandler& uploads, ObjectStore& store, StatusSink& statuses,
                      DeadLetterSink& dead_letters, WorkerMetrics& metrics, BackoffPolicy retry,
-                     std::string default_bucket, const Clock& clock)
+                     std::string default_bucket, const Clock& clock,
+                     std::function<bool(const std::string&)> already_stored)
     : uploads_(uploads),
       store_(store),
       statuses_(statuses),
@@ -23,7 +24,8 @@ JobRunner::JobRunner(UploadJobHandler& uploads, ObjectStore& store, StatusSink& 
       metrics_(metrics),
       retry_(retry),
       default_bucket_(std::move(default_bucket)),
-      clock_(clock) {}
+      clock_(clock),
+      already_stored_(std::move(already_stored)) {}
 
 bool JobRunner::keep_trying(const char* what, const std::function<Status()>& action,
                             const std::function<bool()>& cancelled) {
@@ -77,6 +79,13 @@ bool JobRunner::run(const JobMessage& message, const std::function<bool()>& canc
     return dead_letter(message, "parse", job.error(), 1, nullptr, cancelled);
   }
   const std::string type(to_string(job->type));
+  if (already_stored_ && already_stored_(job->upload_id)) {
+    // Finished earlier (before a rebalance or crash moved the partition); nothing to do.
+    log::info("job already finished; skipping the redelivery",
+              {{"upload_id", job->upload_id}, {"key", job->key}});
+    metrics_.count_job(type, "redelivered");
+    return true;
+  }
   const auto started = clock_.steady_now();
   metrics_.inflight_jobs.Increment();
   Attempted attempted = run_with_retries(*job, cancelled);

@@ -19,9 +19,12 @@ namespace upfleet {
 
 class JobRunner {
  public:
+  // `already_stored` (optional) says whether an upload is known to be stored: such jobs are
+  // redeliveries and finish at once without running again.
   JobRunner(UploadJobHandler& uploads, ObjectStore& store, StatusSink& statuses,
             DeadLetterSink& dead_letters, WorkerMetrics& metrics, BackoffPolicy retry,
-            std::string default_bucket, const Clock& clock);
+            std::string default_bucket, const Clock& clock,
+            std::function<bool(const std::string& upload_id)> already_stored = {});
 
   // True when the job is finished (done, skipped or dead-lettered: its offset may be
   // committed); false when it was abandoned because `cancelled` turned true (shutdown or
@@ -49,6 +52,7 @@ class JobRunner {
   const BackoffPolicy retry_;
   const std::string default_bucket_;
   const Clock& clock_;
+  const std::function<bool(const std::string&)> already_stored_;
 };
 
 }  // namespace upfleet

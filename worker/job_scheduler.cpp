@@ -2,7 +2,18 @@
 
 #include <algorithm>
 
+#include "worker/offset_note.h"
+
 namespace upfleet {
+
+std::string_view to_string(Ordering ordering) {
+  switch (ordering) {
+    case Ordering::kKey: return "key";
+    case Ordering::kPartition: return "partition";
+    case Ordering::kNone: return "none";
+  }
+  return "key";
+}
 
 JobScheduler::JobScheduler(SchedulerOptions options, Handler handler)
     : options_(options), handler_(std::move(handler)) {
@@ -25,22 +36,34 @@ std::string JobScheduler::lane_of(const JobMessage& message) const {
   // scoping keeps revocation of one partition from touching another's lanes.
   const std::string partition = message.topic + "/" + std::to_string(message.partition);
   if (options_.ordering == Ordering::kPartition) return partition;
+  if (options_.ordering == Ordering::kNone) return partition + "@" + std::to_string(message.offset);
   return partition + "/" + message.key;
+}
+
+JobScheduler::PartitionState& JobScheduler::state_for(const JobMessage& message) {
+  auto [it, created] = partitions_.try_emplace({message.topic, message.partition});
+  if (created) {
+    it->second.epoch = next_epoch_++;
+    // Reading started here, so the group's committed offset is at least this: committing it
+    // again would say nothing new.
+    it->second.last_committed = message.offset;
+  }
+  return it->second;
+}
+
+void JobScheduler::skip(const JobMessage& message) {
+  std::lock_guard lock(mutex_);
+  PartitionState& state = state_for(message);
+  state.offsets.started(message.offset);
+  state.offsets.finished(message.offset);
 }
 
 void JobScheduler::submit(JobMessage message, uint64_t bytes) {
   {
     std::lock_guard lock(mutex_);
-    const TopicPartition tp{message.topic, message.partition};
-    auto [it, created] = partitions_.try_emplace(tp);
-    if (created) {
-      it->second.epoch = next_epoch_++;
-      // Reading started here, so the group's committed offset is at least this: committing
-      // it again would say nothing new.
-      it->second.last_committed = message.offset;
-    }
-    it->second.offsets.started(message.offset);
-    Entry entry{std::move(message), bytes, it->second.epoch, {}};
+    PartitionState& state = state_for(message);
+    state.offsets.started(message.offset);
+    Entry entry{std::move(message), bytes, state.epoch, {}};
     entry.lane = lane_of(entry.message);
     queue_.push_back(std::move(entry));
     ++inflight_jobs_;
@@ -133,13 +156,20 @@ std::map<TopicPartition, int64_t> JobScheduler::pending_commits() const {
   return commits;
 }
 
+std::string JobScheduler::note(const TopicPartition& tp) const {
+  std::lock_guard lock(mutex_);
+  auto it = partitions_.find(tp);
+  return it == partitions_.end() ? std::string() : encode_offset_note(it->second.offsets);
+}
+
 void JobScheduler::mark_committed(const TopicPartition& tp, int64_t offset) {
   std::lock_guard lock(mutex_);
   if (auto it = partitions_.find(tp); it != partitions_.end()) it->second.last_committed = offset;
 }
 
 std::map<TopicPartition, int64_t> JobScheduler::revoke(
-    const std::vector<TopicPartition>& partitions, std::chrono::milliseconds grace) {
+    const std::vector<TopicPartition>& partitions, std::chrono::milliseconds grace,
+    std::map<TopicPartition, std::string>* notes) {
   std::unique_lock lock(mutex_);
   const std::set<TopicPartition> going(partitions.begin(), partitions.end());
   // Jobs not started yet are simply not run: the next owner reads them again.
@@ -168,7 +198,12 @@ std::map<TopicPartition, int64_t> JobScheduler::revoke(
     auto it = partitions_.find(tp);
     if (it == partitions_.end()) continue;
     auto offset = it->second.offsets.committable();
-    if (offset && offset != it->second.last_committed) final_offsets[tp] = *offset;
+    const std::string note = encode_offset_note(it->second.offsets);
+    // With a note, commit even an unchanged offset: the next reader learns what finished.
+    if (offset && (offset != it->second.last_committed || !note.empty())) {
+      final_offsets[tp] = *offset;
+      if (notes != nullptr) (*notes)[tp] = note;
+    }
     partitions_.erase(it);
     revoking_.erase(tp);
   }

@@ -31,7 +31,10 @@ namespace upfleet {
 enum class Ordering {
   kKey,        // same key in order, different keys concurrently
   kPartition,  // one job at a time per partition (the classic consumer)
+  kNone,       // no ordering at all (for comparison; same-key jobs may overlap)
 };
+
+std::string_view to_string(Ordering ordering);
 
 struct SchedulerOptions {
   Ordering ordering = Ordering::kKey;
@@ -55,6 +58,8 @@ class JobScheduler {
 
   // Accepts a message (never blocks). `bytes` is the job's size for the bytes bound.
   void submit(JobMessage message, uint64_t bytes);
+  // Records a message as finished without running it (an earlier reader finished it).
+  void skip(const JobMessage& message);
 
   // True while the bounds are reached: the consumer should pause fetching. False again once
   // in-flight work fell to 3/4 of the bounds (hysteresis, so pause/resume does not flap).
@@ -64,13 +69,16 @@ class JobScheduler {
   std::map<TopicPartition, int64_t> pending_commits() const;
   // Records a successful commit (a failed one is simply offered again next time).
   void mark_committed(const TopicPartition& tp, int64_t offset);
+  // The note to commit with the partition's offset (see worker/offset_note.h).
+  std::string note(const TopicPartition& tp) const;
 
   // The partitions are going away: queued jobs of them are dropped, running ones get until
   // `grace` to finish and are then cancelled and abandoned. Returns the final committable
   // offsets of those partitions not committed yet (commit them before giving the partitions
   // up). Blocks.
   std::map<TopicPartition, int64_t> revoke(const std::vector<TopicPartition>& partitions,
-                                           std::chrono::milliseconds grace);
+                                           std::chrono::milliseconds grace,
+                                           std::map<TopicPartition, std::string>* notes = nullptr);
 
   size_t inflight_jobs() const;
   uint64_t inflight_bytes() const;
@@ -92,6 +100,8 @@ class JobScheduler {
   };
 
   std::string lane_of(const JobMessage& message) const;
+  // The partition's state, created (with a new epoch) on first sight. Lock held.
+  PartitionState& state_for(const JobMessage& message);
   void work();
   // Takes the next runnable entry (its lane not busy); nullopt if none. Lock held.
   std::optional<Entry> take_runnable();

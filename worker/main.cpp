@@ -88,9 +88,6 @@ int main(int argc, char** argv) {
                                             return checkpoints.find(upload_id);
                                           }});
   kafka::KafkaDeadLetterSink dead_letters(**producer, config->kafka.topics.dead_letters);
-  auto source = kafka::KafkaJobSource::create(config->kafka.settings, config->consumer);
-  if (!source) return fatal(source.error());
-
   WorkerMetrics metrics(std::make_shared<prometheus::Registry>());
   std::unique_ptr<MetricsEndpoint> metrics_endpoint;
   if (!config->metrics_listen.empty()) {
@@ -99,9 +96,23 @@ int main(int argc, char** argv) {
     metrics_endpoint = std::move(*endpoint);
   }
 
-  JobRunner runner(uploads, store, statuses, dead_letters, metrics, config->retry,
-                   config->default_bucket, clock);
-  JobLoop loop(**source, runner, metrics, config->loop, clock);
+  kafka::KafkaJobSourceOptions consumer_options = config->consumer;
+  consumer_options.on_lag = [&metrics](int32_t partition, int64_t lag) {
+    metrics.set_consumer_lag(partition, lag);
+  };
+  auto source = kafka::KafkaJobSource::create(config->kafka.settings, consumer_options);
+  if (!source) return fatal(source.error());
+
+  JobRunner runner(
+      uploads, store, statuses, dead_letters, metrics, config->retry, config->default_bucket, clock,
+      [&checkpoints](const std::string& upload_id) { return checkpoints.is_stored(upload_id); });
+  JobLoopOptions loop_options = config->loop;
+  loop_options.before_assigned_work = [&status_reader] {
+    if (!(*status_reader)->wait_current(std::chrono::seconds(10))) {
+      log::warn("status topic not current; finished jobs may run again");
+    }
+  };
+  JobLoop loop(**source, runner, metrics, loop_options, clock);
   std::thread consumer([&loop] { loop.run(); });
   std::jthread gauges([&](std::stop_token stop) {
     while (!stop.stop_requested()) {
@@ -109,13 +120,12 @@ int main(int argc, char** argv) {
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
   });
-  log::info("started",
-            {{"worker_id", config->worker_id},
-             {"group", config->consumer.group_id},
-             {"ordering", config->loop.scheduler.ordering == Ordering::kKey ? "key" : "partition"},
-             {"concurrency", config->loop.scheduler.workers},
-             {"topic", config->consumer.topic},
-             {"metrics", config->metrics_listen}});
+  log::info("started", {{"worker_id", config->worker_id},
+                        {"group", config->consumer.group_id},
+                        {"ordering", to_string(config->loop.scheduler.ordering)},
+                        {"concurrency", config->loop.scheduler.workers},
+                        {"topic", config->consumer.topic},
+                        {"metrics", config->metrics_listen}});
 
   const std::string signal_name = wait_for_termination();
   log::info("shutting down", {{"signal", signal_name}});

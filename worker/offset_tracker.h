@@ -21,6 +21,8 @@ class OffsetTracker {
   std::optional<int64_t> committable() const;
 
   size_t pending() const { return pending_.size(); }
+  const std::set<int64_t>& pending_offsets() const { return pending_; }
+  std::optional<int64_t> highest_seen() const { return highest_seen_; }
 
  private:
   std::set<int64_t> pending_;

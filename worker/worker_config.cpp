@@ -57,9 +57,11 @@ Result<WorkerConfig> load_worker_config(const std::optional<std::filesystem::pat
     config.loop.scheduler.ordering = Ordering::kKey;
   } else if (ordering == "partition") {
     config.loop.scheduler.ordering = Ordering::kPartition;
+  } else if (ordering == "none") {
+    config.loop.scheduler.ordering = Ordering::kNone;
   } else {
     reader.add_problem("worker.ordering",
-                       "'" + ordering + "' is not an ordering; use key or partition");
+                       "'" + ordering + "' is not an ordering; use key, partition or none");
   }
   config.loop.scheduler.workers =
       static_cast<int>(reader.get_int("worker.concurrency", 16, 1, 1024));

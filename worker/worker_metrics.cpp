@@ -41,6 +41,9 @@ WorkerMetrics::WorkerMetrics(std::shared_ptr<prometheus::Registry> registry)
       paused_partitions(
           gauge(*registry, "upfleet_worker_paused_partitions",
                 "Assigned partitions paused because the in-flight bounds are reached")),
+      jobs_skipped_by_note(counter(
+          *registry, "upfleet_worker_jobs_already_finished_total",
+          "Jobs not run again after a rebalance because the previous owner had finished them")),
       rebalances(counter(*registry, "upfleet_worker_rebalances_total",
                          "Consumer group rebalances (assignments and revocations) seen")),
       registry_(std::move(registry)),
@@ -51,7 +54,16 @@ WorkerMetrics::WorkerMetrics(std::shared_ptr<prometheus::Registry> registry)
       durations_(prometheus::BuildHistogram()
                      .Name("upfleet_worker_job_duration_seconds")
                      .Help("Job run time including retries, by type and outcome")
-                     .Register(*registry_)) {}
+                     .Register(*registry_)),
+      lag_(prometheus::BuildGauge()
+               .Name("upfleet_worker_consumer_lag")
+               .Help(
+                   "Messages between this worker's position and the end of each assigned partition")
+               .Register(*registry_)) {}
+
+void WorkerMetrics::set_consumer_lag(int32_t partition, int64_t lag) {
+  lag_.Add({{"partition", std::to_string(partition)}}).Set(static_cast<double>(lag));
+}
 
 void WorkerMetrics::count_job(const std::string& type, const std::string& outcome) {
   jobs_.Add({{"type", type}, {"outcome", outcome}}).Increment();

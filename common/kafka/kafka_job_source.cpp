@@ -1,5 +1,9 @@
 #include "common/kafka/kafka_job_source.h"
 
+#include <cstdlib>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
 #include "common/log.h"
 
 namespace upfleet::kafka {
@@ -13,12 +17,14 @@ Result<std::unique_ptr<KafkaJobSource>> KafkaJobSource::create(const KafkaSettin
                  {"auto.offset.reset", "earliest"},
                  {"partition.assignment.strategy", "cooperative-sticky"},
                  {"max.poll.interval.ms", std::to_string(options.max_poll_interval.count())},
-                 {"session.timeout.ms", std::to_string(options.session_timeout.count())}});
+                 {"session.timeout.ms", std::to_string(options.session_timeout.count())},
+                 {"statistics.interval.ms", std::to_string(options.stats_interval.count())}});
   if (!conf) return fail(conf.error());
   std::unique_ptr<KafkaJobSource> source(new KafkaJobSource());
   source->options_ = std::move(options);
   rd_kafka_conf_set_opaque(conf->get(), source.get());
   rd_kafka_conf_set_rebalance_cb(conf->get(), &KafkaJobSource::on_rebalance);
+  if (source->options_.on_lag) rd_kafka_conf_set_stats_cb(conf->get(), &KafkaJobSource::on_stats);
   char errstr[512];
   rd_kafka_t* raw = rd_kafka_new(RD_KAFKA_CONSUMER, conf->get(), errstr, sizeof errstr);
   if (raw == nullptr) return fail(Error::invalid(std::string("kafka consumer: ") + errstr));
@@ -102,6 +108,22 @@ void KafkaJobSource::on_rebalance(rd_kafka_t* handle, rd_kafka_resp_err_t err,
       {{"count", partitions->cnt}, {"now_assigned", self->assigned_.size()}});
 }
 
+int KafkaJobSource::on_stats(rd_kafka_t*, char* json, size_t json_len, void* opaque) {
+  auto* self = static_cast<KafkaJobSource*>(opaque);
+  auto stats = nlohmann::json::parse(std::string_view(json, json_len), nullptr, false);
+  if (stats.is_discarded()) return 0;
+  const auto topics = stats.find("topics");
+  if (topics == stats.end() || !topics->contains(self->options_.topic)) return 0;
+  const auto& partitions = (*topics)[self->options_.topic]["partitions"];
+  if (!partitions.is_object()) return 0;
+  for (const auto& [name, partition] : partitions.items()) {
+    const int64_t lag = partition.value("consumer_lag", int64_t{-1});
+    const int32_t number = std::atoi(name.c_str());
+    if (number >= 0 && lag >= 0) self->options_.on_lag(number, lag);
+  }
+  return 0;  // librdkafka frees the JSON
+}
+
 Status KafkaJobSource::pause(const std::vector<TopicPartition>& partitions) {
   if (partitions.empty()) return {};
   auto list = to_list(partitions);
@@ -153,15 +175,43 @@ Result<std::optional<JobMessage>> KafkaJobSource::poll(std::chrono::milliseconds
   return std::optional<JobMessage>(std::move(job));
 }
 
-Status KafkaJobSource::commit(const std::string& topic, int32_t partition, int64_t next_offset) {
+Status KafkaJobSource::commit_offset(const TopicPartition& tp, int64_t next_offset,
+                                     const std::string& metadata) {
   PartitionListHandle offsets(rd_kafka_topic_partition_list_new(1));
-  rd_kafka_topic_partition_list_add(offsets.get(), topic.c_str(), partition)->offset = next_offset;
+  rd_kafka_topic_partition_t* entry =
+      rd_kafka_topic_partition_list_add(offsets.get(), tp.topic.c_str(), tp.partition);
+  entry->offset = next_offset;
+  if (!metadata.empty()) {
+    // librdkafka frees the list's metadata with free(): give it malloc'd memory.
+    entry->metadata = std::malloc(metadata.size());
+    std::memcpy(entry->metadata, metadata.data(), metadata.size());
+    entry->metadata_size = metadata.size();
+  }
   const rd_kafka_resp_err_t err = rd_kafka_commit(handle_.get(), offsets.get(), /*async=*/0);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return fail(kafka_error(err, "committing " + topic + "[" + std::to_string(partition) + "]@" +
-                                     std::to_string(next_offset)));
+    return fail(kafka_error(err, "committing " + tp.topic + "[" + std::to_string(tp.partition) +
+                                     "]@" + std::to_string(next_offset)));
   }
   return {};
+}
+
+std::map<TopicPartition, std::string> KafkaJobSource::committed_metadata(
+    const std::vector<TopicPartition>& partitions) {
+  std::map<TopicPartition, std::string> out;
+  if (partitions.empty()) return out;
+  auto list = to_list(partitions);
+  if (auto err = rd_kafka_committed(handle_.get(), list.get(), 10'000); err) {
+    log::warn("cannot read committed offsets; finished jobs above them may run again",
+              {{"error", rd_kafka_err2str(err)}});
+    return out;
+  }
+  for (int i = 0; i < list->cnt; ++i) {
+    const auto& entry = list->elems[i];
+    if (entry.err || entry.metadata == nullptr || entry.metadata_size == 0) continue;
+    out[{entry.topic, entry.partition}] =
+        std::string(static_cast<const char*>(entry.metadata), entry.metadata_size);
+  }
+  return out;
 }
 
 std::vector<int32_t> KafkaJobSource::assigned_partitions() const {

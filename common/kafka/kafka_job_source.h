@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -19,6 +20,10 @@ struct KafkaJobSourceOptions {
   std::string topic = "upfleet.jobs";
   std::chrono::milliseconds max_poll_interval{300'000};
   std::chrono::milliseconds session_timeout{45'000};
+  // librdkafka statistics: consumer lag per assigned partition, reported on the polling
+  // thread every interval (0 = off).
+  std::chrono::milliseconds stats_interval{5'000};
+  std::function<void(int32_t partition, int64_t lag)> on_lag;
 };
 
 class KafkaJobSource final : public JobSource {
@@ -28,7 +33,10 @@ class KafkaJobSource final : public JobSource {
   ~KafkaJobSource() override;
 
   Result<std::optional<JobMessage>> poll(std::chrono::milliseconds timeout) override;
-  Status commit(const std::string& topic, int32_t partition, int64_t next_offset) override;
+  Status commit_offset(const TopicPartition& partition, int64_t next_offset,
+                       const std::string& metadata) override;
+  std::map<TopicPartition, std::string> committed_metadata(
+      const std::vector<TopicPartition>& partitions) override;
   std::vector<int32_t> assigned_partitions() const override;
   void close() override;
   uint64_t rebalance_count() const override { return rebalances_.load(); }
@@ -40,6 +48,7 @@ class KafkaJobSource final : public JobSource {
   KafkaJobSource() = default;
   static void on_rebalance(rd_kafka_t* handle, rd_kafka_resp_err_t err,
                            rd_kafka_topic_partition_list_t* partitions, void* opaque);
+  static int on_stats(rd_kafka_t* handle, char* json, size_t json_len, void* opaque);
 
   KafkaHandle handle_;
   KafkaJobSourceOptions options_;

@@ -84,12 +84,40 @@ bool KafkaTopicReader::wait_caught_up(std::chrono::milliseconds timeout) const {
   return caught_up_.load();
 }
 
+bool KafkaTopicReader::wait_current(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::map<int32_t, int64_t> ends;
+  for (int32_t p = 0; p < partitions_; ++p) {
+    int64_t low = 0;
+    int64_t high = 0;
+    if (rd_kafka_query_watermark_offsets(handle_.get(), topic_.c_str(), p, &low, &high,
+                                         static_cast<int>(timeout.count())) !=
+        RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return false;
+    }
+    if (high > low) ends[p] = high;
+  }
+  std::unique_lock lock(positions_mutex_);
+  return positions_changed_.wait_until(lock, deadline, [&] {
+    for (const auto& [partition, end] : ends) {
+      auto it = positions_.find(partition);
+      if (it == positions_.end() || it->second < end) return false;
+    }
+    return true;
+  });
+}
+
 void KafkaTopicReader::run() {
   std::set<int32_t> at_end;
   while (!stop_.load()) {
     MessageHandle message(rd_kafka_consumer_poll(handle_.get(), 100));
     if (!message) continue;
     if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      {
+        std::lock_guard lock(positions_mutex_);
+        positions_[message->partition] = std::max(positions_[message->partition], message->offset);
+      }
+      positions_changed_.notify_all();
       at_end.insert(message->partition);
       if (static_cast<int>(at_end.size()) >= partitions_) caught_up_ = true;
       continue;
@@ -107,7 +135,25 @@ void KafkaTopicReader::run() {
     if (!record.tombstone) {
       record.value = std::string_view(static_cast<const char*>(message->payload), message->len);
     }
+    rd_kafka_headers_t* headers = nullptr;
+    if (rd_kafka_message_headers(message.get(), &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      const char* name = nullptr;
+      const void* value = nullptr;
+      size_t size = 0;
+      for (size_t i = 0;
+           rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
+           ++i) {
+        record.headers.emplace_back(name, value == nullptr
+                                              ? std::string()
+                                              : std::string(static_cast<const char*>(value), size));
+      }
+    }
     handler_(record);
+    {
+      std::lock_guard lock(positions_mutex_);
+      positions_[message->partition] = message->offset + 1;
+    }
+    positions_changed_.notify_all();
   }
 }
 

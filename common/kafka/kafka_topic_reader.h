@@ -4,11 +4,16 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "common/error.h"
 #include "common/kafka/kafka_holders.h"
@@ -22,6 +27,7 @@ struct TopicRecord {
   std::string_view key;
   std::string_view value;
   bool tombstone = false;  // null value (a compaction delete marker)
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 class KafkaTopicReader {
@@ -42,6 +48,10 @@ class KafkaTopicReader {
   // Blocks until caught_up() or timeout; returns caught_up().
   bool wait_caught_up(std::chrono::milliseconds timeout) const;
 
+  // Blocks until everything written to the topic before this call has been handed to the
+  // handler (or timeout); returns whether it has.
+  bool wait_current(std::chrono::milliseconds timeout);
+
  private:
   KafkaTopicReader(KafkaHandle handle, std::string topic, int partitions, Handler handler);
   void run();
@@ -52,6 +62,9 @@ class KafkaTopicReader {
   Handler handler_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> caught_up_{false};
+  mutable std::mutex positions_mutex_;
+  std::condition_variable positions_changed_;
+  std::map<int32_t, int64_t> positions_;  // next offset to read, per partition
   std::thread thread_;
 };
 

@@ -37,8 +37,9 @@ Result<std::optional<JobMessage>> FakeJobSource::poll(std::chrono::milliseconds)
   return std::optional<JobMessage>();
 }
 
-Status FakeJobSource::commit(const std::string& topic, int32_t partition, int64_t next_offset) {
-  CommitRecord record{topic, partition, next_offset};
+Status FakeJobSource::commit_offset(const TopicPartition& tp, int64_t next_offset,
+                                    const std::string& metadata) {
+  CommitRecord record{tp.topic, tp.partition, next_offset, metadata};
   std::function<void(const CommitRecord&)> hook;
   {
     std::lock_guard lock(mutex_);
@@ -56,6 +57,22 @@ Status FakeJobSource::commit(const std::string& topic, int32_t partition, int64_
 
 std::vector<int32_t> FakeJobSource::assigned_partitions() const {
   return {0};
+}
+
+std::map<TopicPartition, std::string> FakeJobSource::committed_metadata(
+    const std::vector<TopicPartition>& partitions) {
+  std::lock_guard lock(mutex_);
+  std::map<TopicPartition, std::string> out;
+  for (const auto& tp : partitions) {
+    if (auto it = committed_metadata_.find(tp); it != committed_metadata_.end())
+      out[tp] = it->second;
+  }
+  return out;
+}
+
+void FakeJobSource::set_committed_metadata(const TopicPartition& partition, std::string metadata) {
+  std::lock_guard lock(mutex_);
+  committed_metadata_[partition] = std::move(metadata);
 }
 
 uint64_t FakeJobSource::rebalance_count() const {

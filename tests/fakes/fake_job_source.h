@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -18,12 +19,18 @@ struct CommitRecord {
   std::string topic;
   int32_t partition = 0;
   int64_t next_offset = 0;
+  std::string metadata;
 };
 
 class FakeJobSource final : public JobSource {
  public:
   Result<std::optional<JobMessage>> poll(std::chrono::milliseconds timeout) override;
-  Status commit(const std::string& topic, int32_t partition, int64_t next_offset) override;
+  Status commit_offset(const TopicPartition& partition, int64_t next_offset,
+                       const std::string& metadata) override;
+  std::map<TopicPartition, std::string> committed_metadata(
+      const std::vector<TopicPartition>& partitions) override;
+  // What committed_metadata() answers (as if an earlier owner had committed it).
+  void set_committed_metadata(const TopicPartition& partition, std::string metadata);
   std::vector<int32_t> assigned_partitions() const override;
   void close() override;
   uint64_t rebalance_count() const override;
@@ -60,11 +67,12 @@ class FakeJobSource final : public JobSource {
     bool assign = true;
     std::vector<TopicPartition> partitions;
   };
-  std::deque<RebalanceEvent> rebalances_;  // guarded by mutex_
-  uint64_t rebalance_count_ = 0;           // guarded by mutex_
-  RebalanceListener* listener_ = nullptr;  // guarded by mutex_
-  std::vector<TopicPartition> paused_;     // guarded by mutex_
-  int pause_calls_ = 0;                    // guarded by mutex_
+  std::deque<RebalanceEvent> rebalances_;                     // guarded by mutex_
+  uint64_t rebalance_count_ = 0;                              // guarded by mutex_
+  RebalanceListener* listener_ = nullptr;                     // guarded by mutex_
+  std::vector<TopicPartition> paused_;                        // guarded by mutex_
+  int pause_calls_ = 0;                                       // guarded by mutex_
+  std::map<TopicPartition, std::string> committed_metadata_;  // guarded by mutex_
 };
 
 }  // namespace upfleet::testing

@@ -72,6 +72,7 @@ std::string lower(std::string text) {
 struct RequestHead {
   std::string method;
   std::string target;
+  std::map<std::string, std::string> headers;  // lower-case names
   uint64_t content_length = 0;
   bool expect_continue = false;
   std::string rewritten;  // the head as sent upstream, with Connection: close
@@ -98,6 +99,7 @@ bool parse_head(const std::string& head, RequestHead& out) {
     std::string value = line.substr(colon + 1);
     value.erase(0, value.find_first_not_of(' '));
     if (name == "connection") continue;
+    out.headers[name] = value;
     if (name == "content-length") {
       char* end = nullptr;
       out.content_length = std::strtoull(value.c_str(), &end, 10);
@@ -332,6 +334,11 @@ void FaultProxy::serve(int client) {
         ++stats_.forwarded;
         if (head.method == "PUT") {
           ++stats_.puts_forwarded;
+          if (!policy_.record_header.empty()) {
+            auto it = head.headers.find(policy_.record_header);
+            stats_.put_log.emplace_back(head.target,
+                                        it == head.headers.end() ? std::string() : it->second);
+          }
           if (const int part = part_number(head.target); part > 0) ++stats_.parts_forwarded[part];
         }
       }

@@ -25,6 +25,7 @@ struct FaultPolicy {
   std::chrono::milliseconds delay{0};  // before forwarding each request
   std::string only_method;             // faults only for this method (e.g. "PUT"); empty: all
   uint64_t seed = 1;
+  std::string record_header;  // lower-case header name to record in ProxyStats::put_log
 };
 
 struct ProxyStats {
@@ -36,6 +37,9 @@ struct ProxyStats {
   // UploadPart requests that reached the upstream server, by part number.
   std::map<int, int> parts_forwarded;
   uint64_t puts_forwarded = 0;  // PUT requests forwarded (parts and single PUTs)
+  // Forwarded PUTs in arrival order: the target and the value of the header named by
+  // FaultPolicy::record_header (e.g. x-amz-meta-seq), for order checks.
+  std::vector<std::pair<std::string, std::string>> put_log;
 };
 
 class FaultProxy {

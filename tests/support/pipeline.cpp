@@ -14,10 +14,10 @@ std::string HttpReply::header(std::string_view name) const {
   return {};
 }
 
-Pipeline::Pipeline(ServicesEnv services, std::string name)
+Pipeline::Pipeline(ServicesEnv services, std::string name, int job_partitions)
     : services_(std::move(services)), name_(std::move(name)), dir_("upfleet-e2e-" + name_) {
   spool_dir_ = dir_.path() / "spool";
-  topics_ = create_test_topics(services_.kafka_brokers);
+  topics_ = create_test_topics(services_.kafka_brokers, job_partitions);
   group_id_ = "upfleet-test-workers-" + unique_suffix();
   key_prefix_ = "e2e/" + name_ + "-" + unique_suffix() + "/";
 }

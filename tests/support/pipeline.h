@@ -27,7 +27,7 @@ struct HttpReply {
 
 class Pipeline {
  public:
-  Pipeline(ServicesEnv services, std::string name);
+  Pipeline(ServicesEnv services, std::string name, int job_partitions = 6);
   ~Pipeline();
 
   // Extra environment for processes started afterwards.

@@ -113,7 +113,13 @@ class JobLoopTest : public ::testing::Test {
   JobRunner runner_{uploads_,      store_,   statuses_,
                     dead_letters_, metrics_, BackoffPolicy{1ms, 1ms, kMaxAttempts},
                     "media",       clock_};
-  JobLoop loop_{source_, runner_, metrics_, JobLoopOptions{{}, 0ms, 10s}, clock_};
+  static JobLoopOptions loop_options() {
+    JobLoopOptions options;
+    options.commit_interval = 0ms;
+    options.shutdown_grace = 10s;
+    return options;
+  }
+  JobLoop loop_{source_, runner_, metrics_, loop_options(), clock_};
   std::atomic<bool> cancelled_{false};
   std::function<bool()> cancelled_fn_ = [this] { return cancelled_.load(); };
 };
@@ -189,8 +195,9 @@ TEST_F(JobLoopTest, InvalidJobGoesToTheDeadLetterSinkNamingTheField) {
   ASSERT_EQ(letters.size(), 1u);
   EXPECT_EQ(letters[0].stage, "parse");
   EXPECT_EQ(letters[0].error, "key: is required");
-  // The poison pill does not block the partition.
-  EXPECT_EQ(committed_offsets(), (std::vector<int64_t>{4, 5}));
+  // The poison pill does not block the partition: the commit moves past both.
+  ASSERT_FALSE(committed_offsets().empty());
+  EXPECT_EQ(committed_offsets().back(), 5);
   EXPECT_EQ(statuses_.events().size(), 1u);
 }
 
@@ -330,7 +337,9 @@ TEST_F(JobLoopTest, FailedCommitDoesNotStopTheLoop) {
   push_job(upload_job("a.bin", "a"), 0);
   push_job(upload_job("b.bin", "b"), 1);
   loop_.run();
-  EXPECT_EQ(committed_offsets(), (std::vector<int64_t>{2}));
+  // The failed commit is offered again; the last one covers both jobs.
+  ASSERT_FALSE(committed_offsets().empty());
+  EXPECT_EQ(committed_offsets().back(), 2);
   EXPECT_EQ(statuses_.events().size(), 2u);
 }
 

@@ -1,0 +1,495 @@
+// JobLoop's flow control and hand-over, with fakes all around: it pauses fetching while the
+// scheduler is full and resumes once it drained, pauses partitions assigned meanwhile, commits
+// what finished before a revoked partition goes (and nothing unfinished), and lets jobs finish
+// within the grace on stop.
+//
+// The loop runs on its own thread. Uploads block in a gated object store until the test
+// releases their key (or their job is cancelled). A feeder hands the fake source one message at
+// a time and only for partitions that are not paused, as a Kafka consumer fetches.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/crypto/sha256.h"
+#include "common/job.h"
+#include "tests/fakes/fake_clock.h"
+#include "tests/fakes/fake_dead_letter_sink.h"
+#include "tests/fakes/fake_http_byte_source.h"
+#include "tests/fakes/fake_job_source.h"
+#include "tests/fakes/fake_status_sink.h"
+#include "tests/fakes/in_memory_object_store.h"
+#include "worker/job_loop.h"
+#include "worker/offset_note.h"
+
+namespace upfleet {
+namespace {
+
+using namespace std::chrono_literals;
+using upfleet::testing::CommitRecord;
+using upfleet::testing::FakeClock;
+using upfleet::testing::FakeDeadLetterSink;
+using upfleet::testing::FakeJobSource;
+using upfleet::testing::FakeStatusSink;
+using upfleet::testing::InMemoryObjectStore;
+using upfleet::testing::StringByteSource;
+
+constexpr auto kTimeout = 20s;  // generous: only reached when something is broken
+const std::string kTopic = "upfleet.jobs";
+const std::string kBucket = "media";
+
+TopicPartition tp(int32_t partition) {
+  return {kTopic, partition};
+}
+
+// Waits until `condition` holds, looking again every millisecond; false on timeout. For state
+// that cannot notify (another thread's progress seen through fakes).
+bool eventually(const std::function<bool()>& condition,
+                std::chrono::milliseconds timeout = kTimeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(1ms);
+  }
+  return true;
+}
+
+// Serves claim checks from memory.
+class MemorySourceOpener final : public SourceOpener {
+ public:
+  void add(std::string uri, std::string data) {
+    std::lock_guard lock(mutex_);
+    sources_[std::move(uri)] = std::move(data);
+  }
+  Result<std::unique_ptr<ByteSource>> open(const ClaimCheck& source) override {
+    std::lock_guard lock(mutex_);
+    auto it = sources_.find(source.uri);
+    if (it == sources_.end()) return fail(Error::permanent(ErrorCode::kNotFound, source.uri));
+    return std::unique_ptr<ByteSource>(std::make_unique<StringByteSource>(it->second));
+  }
+
+ private:
+  std::mutex mutex_;
+  std::map<std::string, std::string> sources_;
+};
+
+// An in-memory store whose put_object blocks until the test opens the key's gate. A put whose
+// job is cancelled meanwhile gives up with kCancelled, as S3ObjectStore does.
+class GatedObjectStore final : public ObjectStore {
+ public:
+  Result<ObjectInfo> put_object(const ObjectRef& ref, ByteSource& body,
+                                const PutOptions& options) override {
+    {
+      std::unique_lock lock(mutex_);
+      blocked_.insert(ref.key);
+      changed_.notify_all();
+      while (!open_all_ && !open_.contains(ref.key)) {
+        if (options.cancelled) {
+          lock.unlock();
+          const bool cancelled = options.cancelled();
+          lock.lock();
+          if (cancelled) {
+            blocked_.erase(ref.key);
+            cancelled_.insert(ref.key);
+            changed_.notify_all();
+            return fail(Error::permanent(ErrorCode::kCancelled, "upload cancelled"));
+          }
+        }
+        changed_.wait_for(lock, 2ms);  // cancelled() cannot notify: look again shortly
+      }
+      blocked_.erase(ref.key);
+    }
+    return inner_.put_object(ref, body, options);
+  }
+  Result<ObjectInfo> head_object(const ObjectRef& ref) override { return inner_.head_object(ref); }
+  Status get_object(const ObjectRef& ref, uint64_t offset, uint64_t length,
+                    const std::function<bool(std::string_view)>& sink) override {
+    return inner_.get_object(ref, offset, length, sink);
+  }
+  Status delete_object(const ObjectRef& ref) override { return inner_.delete_object(ref); }
+  std::string object_url(const ObjectRef& ref) const override { return inner_.object_url(ref); }
+
+  void open(const std::string& key) {
+    std::lock_guard lock(mutex_);
+    open_.insert(key);
+    changed_.notify_all();
+  }
+  void open_all() {
+    std::lock_guard lock(mutex_);
+    open_all_ = true;
+    changed_.notify_all();
+  }
+  // Waits until exactly these keys are blocked in put_object.
+  bool wait_blocked(std::set<std::string> keys) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, kTimeout, [&] { return blocked_ == keys; });
+  }
+  std::set<std::string> blocked() const {
+    std::lock_guard lock(mutex_);
+    return blocked_;
+  }
+  bool was_cancelled(const std::string& key) const {
+    std::lock_guard lock(mutex_);
+    return cancelled_.contains(key);
+  }
+  bool stored(const std::string& key) const { return inner_.data({kBucket, key}).has_value(); }
+
+ private:
+  InMemoryObjectStore inner_;
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  std::set<std::string> open_;
+  bool open_all_ = false;
+  std::set<std::string> blocked_;
+  std::set<std::string> cancelled_;
+};
+
+// Forwards rebalances to the loop and notes what was committed when on_revoking returned.
+class RecordingListener final : public RebalanceListener {
+ public:
+  RecordingListener(RebalanceListener& inner, FakeJobSource& source)
+      : inner_(inner), source_(source) {}
+  void on_assigned(const std::vector<TopicPartition>& partitions) override {
+    inner_.on_assigned(partitions);
+  }
+  void on_revoking(const std::vector<TopicPartition>& partitions) override {
+    {
+      std::lock_guard lock(mutex_);
+      revoking_ = true;
+    }
+    changed_.notify_all();
+    inner_.on_revoking(partitions);
+    std::lock_guard lock(mutex_);
+    commits_when_revoked_ = source_.commits();
+    revoked_ = true;
+    changed_.notify_all();
+  }
+  bool wait_revoking() {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, kTimeout, [&] { return revoking_; });
+  }
+  bool wait_revoked() {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, kTimeout, [&] { return revoked_; });
+  }
+  std::vector<CommitRecord> commits_when_revoked() const {
+    std::lock_guard lock(mutex_);
+    return commits_when_revoked_;
+  }
+
+ private:
+  RebalanceListener& inner_;
+  FakeJobSource& source_;
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  bool revoking_ = false;
+  bool revoked_ = false;
+  std::vector<CommitRecord> commits_when_revoked_;
+};
+
+struct LoopSetup {
+  int max_inflight_jobs = 2;
+  std::chrono::milliseconds commit_interval = 0ms;  // 0: commit on every turn
+  std::chrono::milliseconds grace = 10s;
+};
+
+class JobLoopBackpressureTest : public ::testing::Test {
+ protected:
+  ~JobLoopBackpressureTest() override {
+    // Whatever happened, nothing stays blocked and the loop's thread ends.
+    store_.open_all();
+    if (loop_) loop_->stop();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  void start(LoopSetup setup) {
+    JobLoopOptions options;
+    options.scheduler.workers = 4;
+    options.scheduler.max_inflight_jobs = setup.max_inflight_jobs;
+    options.commit_interval = setup.commit_interval;
+    options.shutdown_grace = setup.grace;
+    loop_ = std::make_unique<JobLoop>(source_, runner_, metrics_, options, clock_);
+    listener_ = std::make_unique<RecordingListener>(*loop_, source_);
+    source_.set_rebalance_listener(listener_.get());
+    source_.set_on_idle([this] { feed(); });
+    thread_ = std::thread([this] {
+      loop_->run();
+      std::lock_guard lock(mutex_);
+      run_returned_ = true;
+      changed_.notify_all();
+    });
+  }
+
+  bool wait_run_returned() {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, kTimeout, [&] { return run_returned_; });
+  }
+
+  // Makes an upload job for `key` and queues it on the partition's backlog.
+  void add(int32_t partition, int64_t offset, const std::string& key) {
+    const std::string data = "bytes of " + key;
+    Job job;
+    job.job_id = "job-" + key;
+    job.upload_id = "upload-" + key;
+    job.type = JobType::kUpload;
+    job.key = key;
+    job.source.uri = "http://ingest-0:8080/internal/spool/" + job.upload_id;
+    job.source.size = data.size();
+    job.source.sha256 = crypto::sha256_hex(data);
+    job.ingest_id = "ingest-0";
+    sources_.add(job.source.uri, data);
+    JobMessage message;
+    message.topic = kTopic;
+    message.partition = partition;
+    message.offset = offset;
+    message.key = key;
+    message.value = to_json(job);
+    std::lock_guard lock(mutex_);
+    backlog_.push_back(std::move(message));
+  }
+
+  // Called by the source when its queue is empty (on the loop's thread): hands it the next
+  // message of a partition that is not paused, as a fetch would. Pausing happens only after a
+  // message was taken, so a message handed over here is never one of a paused partition.
+  void feed() {
+    const auto paused = source_.paused();
+    std::unique_lock lock(mutex_);
+    ++idle_polls_;
+    changed_.notify_all();
+    for (auto it = backlog_.begin(); it != backlog_.end(); ++it) {
+      if (std::find(paused.begin(), paused.end(), tp(it->partition)) != paused.end()) continue;
+      JobMessage message = std::move(*it);
+      backlog_.erase(it);
+      ++taken_[message.partition];
+      lock.unlock();
+      source_.push(std::move(message));
+      return;
+    }
+    // Nothing to fetch: stand in for the poll timeout instead of spinning.
+    changed_.wait_for(lock, 1ms);
+  }
+
+  int taken(int32_t partition) const {
+    std::lock_guard lock(mutex_);
+    auto it = taken_.find(partition);
+    return it == taken_.end() ? 0 : it->second;
+  }
+  size_t backlog() const {
+    std::lock_guard lock(mutex_);
+    return backlog_.size();
+  }
+  // Waits for `count` more idle polls: the loop went round that often since.
+  bool wait_idle_polls(int count) {
+    std::unique_lock lock(mutex_);
+    const int target = idle_polls_ + count;
+    return changed_.wait_for(lock, kTimeout, [&] { return idle_polls_ >= target; });
+  }
+
+  bool is_paused(int32_t partition) const {
+    const auto paused = source_.paused();
+    return std::find(paused.begin(), paused.end(), tp(partition)) != paused.end();
+  }
+  std::vector<int64_t> commits_of(int32_t partition) const {
+    std::vector<int64_t> out;
+    for (const auto& commit : source_.commits()) {
+      if (commit.topic == kTopic && commit.partition == partition)
+        out.push_back(commit.next_offset);
+    }
+    return out;
+  }
+  std::optional<int64_t> last_commit(int32_t partition) const {
+    auto commits = commits_of(partition);
+    if (commits.empty()) return std::nullopt;
+    return commits.back();
+  }
+
+  FakeClock clock_;  // never advanced: a non-zero commit interval never elapses
+  FakeJobSource source_;
+  GatedObjectStore store_;
+  MemorySourceOpener sources_;
+  FakeStatusSink statuses_;
+  FakeDeadLetterSink dead_letters_;
+  WorkerMetrics metrics_{std::make_shared<prometheus::Registry>()};
+  UploadJobHandler uploads_{store_, sources_, kBucket, clock_};
+  JobRunner runner_{uploads_,      store_,   statuses_,
+                    dead_letters_, metrics_, BackoffPolicy{1ms, 1ms, 3},
+                    kBucket,       clock_};
+  std::unique_ptr<JobLoop> loop_;
+  std::unique_ptr<RecordingListener> listener_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<JobMessage> backlog_;  // guarded by mutex_
+  std::map<int32_t, int> taken_;    // guarded by mutex_
+  int idle_polls_ = 0;              // guarded by mutex_
+  bool run_returned_ = false;       // guarded by mutex_
+  std::thread thread_;
+};
+
+TEST_F(JobLoopBackpressureTest, PausesWhileSaturatedAndResumesWhenDrained) {
+  start({.max_inflight_jobs = 2});
+  source_.queue_assign({tp(0)});
+  for (int i = 0; i < 5; ++i) add(0, i, "k" + std::to_string(i));
+
+  // Two jobs block; the loop pauses the partition and takes nothing more.
+  ASSERT_TRUE(store_.wait_blocked({"k0", "k1"}));
+  ASSERT_TRUE(eventually([&] { return is_paused(0); })) << "the loop did not pause fetching";
+  ASSERT_TRUE(wait_idle_polls(20));
+  EXPECT_TRUE(is_paused(0));
+  EXPECT_EQ(taken(0), 2) << "the loop took more than the in-flight bound while paused";
+  EXPECT_EQ(backlog(), 3u);
+
+  // One finishes: 1 of 2 in flight is within 3/4 of the bound, so fetching resumes.
+  store_.open("k0");
+  ASSERT_TRUE(eventually([&] { return taken(0) >= 3; })) << "fetching did not resume";
+  // k2 joins k1; full again.
+  ASSERT_TRUE(store_.wait_blocked({"k1", "k2"}));
+  ASSERT_TRUE(eventually([&] { return is_paused(0); }));
+  ASSERT_TRUE(wait_idle_polls(20));
+  EXPECT_EQ(taken(0), 3);
+
+  // Everything drains: resumed, all taken and committed.
+  store_.open_all();
+  ASSERT_TRUE(eventually([&] { return last_commit(0) == 5; }))
+      << "commits: " << ::testing::PrintToString(commits_of(0));
+  EXPECT_FALSE(is_paused(0));
+  EXPECT_EQ(taken(0), 5);
+  EXPECT_GE(source_.pause_calls(), 2);
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(store_.stored("k" + std::to_string(i)));
+  // Commits only ever move forward.
+  const auto commits = commits_of(0);
+  EXPECT_TRUE(std::is_sorted(commits.begin(), commits.end()));
+  loop_->stop();
+  ASSERT_TRUE(wait_run_returned());
+}
+
+TEST_F(JobLoopBackpressureTest, PartitionAssignedWhilePausedIsPausedAtOnce) {
+  start({.max_inflight_jobs = 2});
+  source_.queue_assign({tp(0)});
+  add(0, 0, "a0");
+  add(0, 1, "a1");
+  ASSERT_TRUE(store_.wait_blocked({"a0", "a1"}));
+  ASSERT_TRUE(eventually([&] { return is_paused(0); }));
+
+  source_.queue_assign({tp(1)});
+  add(1, 0, "b0");
+  ASSERT_TRUE(eventually([&] { return is_paused(1); }))
+      << "a partition assigned while fetching is paused must start paused";
+  ASSERT_TRUE(wait_idle_polls(20));
+  EXPECT_EQ(taken(1), 0);
+
+  store_.open_all();
+  ASSERT_TRUE(eventually([&] { return last_commit(1) == 1 && last_commit(0) == 2; }));
+  EXPECT_FALSE(is_paused(0));
+  EXPECT_FALSE(is_paused(1));
+  loop_->stop();
+  ASSERT_TRUE(wait_run_returned());
+}
+
+TEST_F(JobLoopBackpressureTest, RevokeCommitsFinishedOffsetsAndNotTheCancelledJob) {
+  // No periodic commits: whatever is committed, the revocation committed.
+  start({.max_inflight_jobs = 10, .commit_interval = 1h, .grace = 200ms});
+  source_.queue_assign({tp(0), tp(1)});
+  store_.open("a");
+  store_.open("c");
+  add(0, 0, "a");
+  add(0, 1, "b");  // blocks past the grace
+  add(0, 2, "c");
+  add(1, 0, "x");  // another partition, blocks throughout
+  ASSERT_TRUE(eventually([&] { return store_.stored("a") && store_.stored("c"); }));
+  ASSERT_TRUE(store_.wait_blocked({"b", "x"}));
+  EXPECT_TRUE(source_.commits().empty());
+
+  source_.queue_revoke({tp(0)});
+  ASSERT_TRUE(listener_->wait_revoked());
+  // Committed before the partition went: up to the unfinished job, not past it.
+  const auto at_revoke = listener_->commits_when_revoked();
+  ASSERT_EQ(at_revoke.size(), 1u) << ::testing::PrintToString(commits_of(0));
+  EXPECT_EQ(at_revoke[0].partition, 0);
+  EXPECT_EQ(at_revoke[0].next_offset, 1);
+  // Its note tells the next reader that 2 finished too, and 1 did not.
+  const auto note = parse_offset_note(at_revoke[0].metadata);
+  ASSERT_TRUE(note.has_value()) << at_revoke[0].metadata;
+  EXPECT_FALSE(note->finished(1));
+  EXPECT_TRUE(note->finished(2));
+  EXPECT_TRUE(store_.was_cancelled("b"));
+  EXPECT_FALSE(store_.stored("b"));
+  // The other partition's job was left alone.
+  EXPECT_FALSE(store_.was_cancelled("x"));
+  EXPECT_EQ(store_.blocked(), std::set<std::string>{"x"});
+
+  // Nothing more is committed for the revoked partition.
+  store_.open("x");
+  ASSERT_TRUE(eventually([&] { return store_.stored("x"); }));
+  loop_->stop();
+  ASSERT_TRUE(wait_run_returned());
+  EXPECT_EQ(commits_of(0), std::vector<int64_t>{1});
+  EXPECT_EQ(commits_of(1), std::vector<int64_t>{1});
+}
+
+TEST_F(JobLoopBackpressureTest, RevokeWaitsForJobsFinishingWithinTheGraceAndCommitsThem) {
+  start({.max_inflight_jobs = 10, .commit_interval = 1h, .grace = 60s});
+  source_.queue_assign({tp(0)});
+  store_.open("a");
+  add(0, 0, "a");
+  add(0, 1, "b");
+  ASSERT_TRUE(store_.wait_blocked({"b"}));
+  ASSERT_TRUE(eventually([&] { return store_.stored("a"); }));
+
+  source_.queue_revoke({tp(0)});
+  ASSERT_TRUE(listener_->wait_revoking());
+  store_.open("b");  // finishes during the grace
+  ASSERT_TRUE(listener_->wait_revoked());
+  const auto at_revoke = listener_->commits_when_revoked();
+  ASSERT_EQ(at_revoke.size(), 1u);
+  EXPECT_EQ(at_revoke[0].next_offset, 2);
+  EXPECT_FALSE(store_.was_cancelled("b"));
+  loop_->stop();
+  ASSERT_TRUE(wait_run_returned());
+  EXPECT_EQ(commits_of(0), std::vector<int64_t>{2});
+}
+
+TEST_F(JobLoopBackpressureTest, StopLetsARunningJobFinishWithinTheGraceAndCommitsIt) {
+  start({.max_inflight_jobs = 10, .commit_interval = 1h, .grace = 60s});
+  source_.queue_assign({tp(0)});
+  add(0, 0, "slow");
+  ASSERT_TRUE(store_.wait_blocked({"slow"}));
+
+  loop_->stop();
+  store_.open("slow");
+  ASSERT_TRUE(wait_run_returned());
+  EXPECT_FALSE(store_.was_cancelled("slow"));
+  EXPECT_TRUE(store_.stored("slow"));
+  EXPECT_EQ(commits_of(0), std::vector<int64_t>{1});
+  ASSERT_EQ(statuses_.events().size(), 1u);
+  EXPECT_EQ(statuses_.events()[0].state, UploadState::kUploaded);
+}
+
+TEST_F(JobLoopBackpressureTest, StopCancelsAJobOutlastingTheGraceAndDoesNotCommitIt) {
+  start({.max_inflight_jobs = 10, .commit_interval = 1h, .grace = 100ms});
+  source_.queue_assign({tp(0)});
+  store_.open("quick");
+  add(0, 0, "quick");
+  add(0, 1, "stuck");
+  ASSERT_TRUE(store_.wait_blocked({"stuck"}));
+  ASSERT_TRUE(eventually([&] { return store_.stored("quick"); }));
+
+  loop_->stop();
+  ASSERT_TRUE(wait_run_returned());
+  EXPECT_TRUE(store_.was_cancelled("stuck"));
+  EXPECT_EQ(commits_of(0), std::vector<int64_t>{1});  // up to the stuck job, not past it
+  EXPECT_TRUE(dead_letters_.letters().empty());       // abandoned, not failed
+}
+
+}  // namespace
+}  // namespace upfleet
