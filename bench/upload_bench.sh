@@ -48,8 +48,9 @@ WORKLOADS="${BENCH_WORKLOADS:-large small}"
 BENCH_DIR="${BENCH_DIR:-$REPO/.cache/bench}"
 MIN_FREE_GIB=10
 
-# The worker's "matched" settings are the peers' "matched" ones: 16 MiB parts, 8 at a time,
-# and a buffer budget of exactly those 8 parts. Its defaults: 16 MiB x 8 and a 256 MiB budget.
+# The worker's "matched" settings are the peers' "matched" ones: 16 MiB parts, 8 at a time, 8
+# jobs (files) at a time, and a buffer budget of exactly 8 parts. Its defaults: 16 MiB x 8, 16
+# jobs at a time (builds before key-ordered concurrency: 1) and a 256 MiB budget.
 PART_MIB=16
 CONCURRENCY=8
 MATCHED_BUDGET_MIB=$((PART_MIB * CONCURRENCY))
@@ -167,7 +168,7 @@ worker_settings() {
     defaults) ;;
     matched)
       printf '%s\n' "UPFLEET_UPLOAD_PART_SIZE=${PART_MIB}MiB" "UPFLEET_UPLOAD_CONCURRENCY=$CONCURRENCY" \
-        "UPFLEET_UPLOAD_MAX_BUFFER_BYTES=${MATCHED_BUDGET_MIB}MiB"
+        "UPFLEET_UPLOAD_MAX_BUFFER_BYTES=${MATCHED_BUDGET_MIB}MiB" "UPFLEET_WORKER_CONCURRENCY=$CONCURRENCY"
       ;;
     *) upfleet_die "unknown worker configuration $1" ;;
   esac
@@ -468,7 +469,7 @@ print_report() {
   printf -- '- peers: %s; %s\n' "$("$AWS" --version 2>&1 | head -n 1)" "$("${RCLONE[@]}" version | head -n 1)"
   printf -- '- runs per configuration: %s; medians; MB/s = 10^6 bytes/s; load (1 min) per run: %s\n' \
     "$(awk -F, '{ n[$1 FS $2 FS $3]++ } END { for (k in n) if (n[k] > max) max = n[k]; print max }' "$RESULTS")" "$(awk -F, '{ print $11 }' "$RESULTS" | sort -n | awk '{ v[NR] = $1 } END { printf "%s to %s", v[1], v[NR] }')"
-  printf -- '- configs: defaults = each tool as installed; matched = %s MiB parts, %s in parallel (aws multipart_chunksize/max_concurrent_requests, rclone --s3-chunk-size/--s3-upload-concurrency/--transfers, worker upload.part_size/concurrency and upload.max_buffer_bytes = %s MiB; worker default budget %s MiB)\n' \
+  printf -- '- configs: defaults = each tool as installed; matched = %s MiB parts, %s in parallel (aws multipart_chunksize/max_concurrent_requests, rclone --s3-chunk-size/--s3-upload-concurrency/--transfers, worker upload.part_size/concurrency, worker.concurrency and upload.max_buffer_bytes = %s MiB; worker default budget %s MiB)\n' \
     "$PART_MIB" "$CONCURRENCY" "$MATCHED_BUDGET_MIB" "$DEFAULT_BUDGET_MIB"
   # shellcheck disable=SC2016 # backquotes are Markdown here
   printf -- '- upfleet: wall time from `upfleetctl enqueue` start to `upfleetctl watch` end; RSS and CPU of the worker process (/proc); peers: /usr/bin/time\n'

@@ -29,6 +29,9 @@ class RebalanceListener {
   // Before the partitions go: finish or abandon their jobs and commit what is finished
   // (commit() still works for them during this call).
   virtual void on_revoking(const std::vector<TopicPartition>& partitions) = 0;
+  // The partitions are already gone (session timed out, fenced): commits would be refused.
+  // Stop their jobs; another member owns them now.
+  virtual void on_lost(const std::vector<TopicPartition>& partitions) = 0;
 };
 
 struct JobMessage {

@@ -56,6 +56,7 @@ struct PutOptions {
   std::function<void(const UploadCheckpoint&)> on_checkpoint;
   std::function<bool()> cancelled;
   PutStats* stats = nullptr;  // filled when given
+  std::string log_id;         // names the upload in log lines (the upload_id)
 };
 
 class ObjectStore {

@@ -48,7 +48,10 @@ int main(int argc, char** argv) {
 
   auto spool = DiskSpool::open(config->spool);
   if (!spool) return fatal(spool.error());
-  auto producer = kafka::KafkaProducer::create(config->kafka.settings, config->publish_timeout);
+  // Each of the two messages of an upload (`queued`, then the job) gets half the publish
+  // timeout from librdkafka, so both outcomes are known within kafka.publish_timeout: a 503
+  // never leaves a job behind that Kafka accepts later.
+  auto producer = kafka::KafkaProducer::create(config->kafka.settings, config->publish_timeout / 2);
   if (!producer) return fatal(producer.error());
   kafka::KafkaJobPublisher jobs(**producer, config->kafka.topics.jobs);
   kafka::KafkaStatusSink statuses(**producer, config->kafka.topics.status);

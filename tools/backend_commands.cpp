@@ -105,10 +105,9 @@ class EnqueueOutcomes {
 
 int run_enqueue(const std::vector<std::string>& args) {
   auto parsed = parse_args(args, {"key", "prefix", "bucket"});
-  if (!parsed || parsed->positional.empty() ||
-      (parsed->flags.contains("key") && parsed->positional.size() != 1)) {
+  if (!parsed || parsed->positional.empty()) {
     std::fprintf(stderr,
-                 "usage: upfleetctl enqueue FILE... [--key KEY (one file)] [--prefix PREFIX] "
+                 "usage: upfleetctl enqueue FILE... [--key KEY] [--prefix PREFIX] "
                  "[--bucket BUCKET]\n");
     return 2;
   }
@@ -124,7 +123,10 @@ int run_enqueue(const std::vector<std::string>& args) {
   EnqueueOutcomes outcomes(files.size());
   std::atomic<size_t> next{0};
   std::vector<std::jthread> pool;
-  for (size_t t = 0; t < std::min(kEnqueueThreads, files.size()); ++t) {
+  // With --key every file is a new version of one object: they must reach the topic in the
+  // order given, so one thread publishes them one after the other.
+  const size_t threads = parsed->flags.contains("key") ? 1 : kEnqueueThreads;
+  for (size_t t = 0; t < std::min(threads, files.size()); ++t) {
     pool.emplace_back([&] {
       for (size_t i = next++; i < files.size(); i = next++) {
         auto job = make_file_job(files[i], *parsed, *config);

@@ -7,8 +7,9 @@
 namespace upfleet::ctl {
 
 // enqueue FILE... [--key KEY] [--prefix PREFIX] [--bucket BUCKET]: publishes upload jobs whose
-// source is the file itself (file://, for workers that share the volume). Prints one JSON line
-// per job: {upload_id, key, size, sha256}.
+// source is the file itself (file://, for workers that share the volume); with --key, all
+// files are successive versions of that one key, published in order. Prints one JSON line per
+// job: {upload_id, key, size, sha256}.
 int run_enqueue(const std::vector<std::string>& args);
 
 // watch UPLOAD_ID... [--state uploaded] [--timeout 120s]: follows the status topic until every

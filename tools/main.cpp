@@ -21,7 +21,8 @@ commands:
   wait UPLOAD_ID... [--state S] [--timeout T]  wait until uploads reach a state (default uploaded), print a table
 
 commands that use Kafka and S3 directly (same UPFLEET_* settings as the worker):
-  enqueue FILE... [--key K] [--prefix P] [--bucket B]  publish upload jobs with file:// sources (shared volume)
+  enqueue FILE... [--key K] [--prefix P] [--bucket B]  publish upload jobs with file:// sources (shared volume;
+                                                       --key: the files are versions of one key, in order)
   watch UPLOAD_ID... [--state S] [--timeout T]         like wait, following the status topic
   gc-multipart [--older-than 24h] [--prefix P] [--bucket B] [--dry-run]
                                                        abort stale multipart uploads no live job owns

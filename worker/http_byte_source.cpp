@@ -18,7 +18,7 @@ HttpByteSource::HttpByteSource(http::HttpTransport& transport, std::string url, 
 Result<size_t> HttpByteSource::read_at(uint64_t offset, std::span<std::byte> buf) {
   if (offset >= size_ || buf.empty()) return size_t{0};
   buf = buf.first(static_cast<size_t>(std::min<uint64_t>(buf.size(), size_ - offset)));
-  if (buf.size() >= window_bytes_) return fetch(offset, buf);
+  if (buf.size() >= std::min(window_bytes_, kDirectReadBytes)) return fetch(offset, buf);
 
   std::lock_guard lock(window_mutex_);
   const bool hit =

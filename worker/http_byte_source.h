@@ -15,7 +15,10 @@ namespace upfleet {
 
 class HttpByteSource final : public ByteSource {
  public:
-  static constexpr size_t kDefaultWindowBytes = 8 << 20;
+  // Reads this big or bigger go straight into the caller's buffer (parts, small objects read
+  // whole); only smaller ones are served from a read-ahead window of kDefaultWindowBytes.
+  static constexpr size_t kDirectReadBytes = 64 << 10;
+  static constexpr size_t kDefaultWindowBytes = 1 << 20;
 
   // `size` comes from the job; the endpoint is trusted to serve that many bytes (a short
   // answer is a kIntegrity error). `bearer_token` may be empty. `transport` must outlive this.

@@ -77,6 +77,18 @@ void JobLoop::on_revoking(const std::vector<TopicPartition>& partitions) {
   for (const auto& tp : partitions) {
     assigned_.erase(tp);
     notes_.erase(tp);
+    metrics_.clear_consumer_lag(tp.partition);
+  }
+}
+
+void JobLoop::on_lost(const std::vector<TopicPartition>& partitions) {
+  log::warn("partitions lost (session expired?); abandoning their jobs",
+            {{"count", partitions.size()}});
+  (void)scheduler_.revoke(partitions, std::chrono::milliseconds(0));  // nothing to commit
+  for (const auto& tp : partitions) {
+    assigned_.erase(tp);
+    notes_.erase(tp);
+    metrics_.clear_consumer_lag(tp.partition);
   }
 }
 

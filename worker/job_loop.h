@@ -42,6 +42,7 @@ class JobLoop final : public RebalanceListener {
 
   void on_assigned(const std::vector<TopicPartition>& partitions) override;
   void on_revoking(const std::vector<TopicPartition>& partitions) override;
+  void on_lost(const std::vector<TopicPartition>& partitions) override;
 
  private:
   // Commits the offsets, each with its partition's note (from `notes`, or the scheduler's).

@@ -79,7 +79,7 @@ bool JobRunner::run(const JobMessage& message, const std::function<bool()>& canc
     return dead_letter(message, "parse", job.error(), 1, nullptr, cancelled);
   }
   const std::string type(to_string(job->type));
-  if (already_stored_ && already_stored_(job->upload_id)) {
+  if (job->type == JobType::kUpload && already_stored_ && already_stored_(job->upload_id)) {
     // Finished earlier (before a rebalance or crash moved the partition); nothing to do.
     log::info("job already finished; skipping the redelivery",
               {{"upload_id", job->upload_id}, {"key", job->key}});

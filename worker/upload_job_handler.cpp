@@ -88,6 +88,7 @@ Result<UploadOutcome> UploadJobHandler::run(const Job& job,
     report(job, ref, checkpoint);
   };
   options.cancelled = cancelled;
+  options.log_id = job.upload_id;
   PutStats stats;
   options.stats = &stats;
 

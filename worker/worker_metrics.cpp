@@ -61,6 +61,11 @@ WorkerMetrics::WorkerMetrics(std::shared_ptr<prometheus::Registry> registry)
                    "Messages between this worker's position and the end of each assigned partition")
                .Register(*registry_)) {}
 
+void WorkerMetrics::clear_consumer_lag(int32_t partition) {
+  const std::map<std::string, std::string> labels = {{"partition", std::to_string(partition)}};
+  if (lag_.Has(labels)) lag_.Remove(&lag_.Add(labels));
+}
+
 void WorkerMetrics::set_consumer_lag(int32_t partition, int64_t lag) {
   lag_.Add({{"partition", std::to_string(partition)}}).Set(static_cast<double>(lag));
 }

@@ -18,6 +18,7 @@ class WorkerMetrics {
   void count_job(const std::string& type, const std::string& outcome);
   // upfleet_worker_consumer_lag{partition}: messages behind the end of the partition
   void set_consumer_lag(int32_t partition, int64_t lag);
+  void clear_consumer_lag(int32_t partition);
   // upfleet_worker_job_duration_seconds{type, outcome}
   void observe_job(const std::string& type, const std::string& outcome, double seconds);
 

@@ -86,8 +86,12 @@ void KafkaJobSource::on_rebalance(rd_kafka_t* handle, rd_kafka_resp_err_t err,
   } else {
     // Jobs of these partitions finish (or stop) and their offsets are committed while the
     // partitions are still ours.
-    if (self->listener_ != nullptr && !rd_kafka_assignment_lost(handle)) {
-      self->listener_->on_revoking(changed);
+    if (self->listener_ != nullptr) {
+      if (rd_kafka_assignment_lost(handle)) {
+        self->listener_->on_lost(changed);
+      } else {
+        self->listener_->on_revoking(changed);
+      }
     }
     {
       std::lock_guard lock(self->mutex_);

@@ -8,16 +8,13 @@
 namespace upfleet::s3 {
 namespace {
 
-constexpr std::array<std::string_view, 10> kRetryableCodes = {"SlowDown",
-                                                              "RequestTimeout",
-                                                              "InternalError",
-                                                              "ServiceUnavailable",
-                                                              "OperationAborted",
-                                                              "Throttling",
-                                                              "ThrottlingException",
-                                                              "RequestThrottled",
-                                                              "TooManyRequests",
-                                                              "RequestTimeoutException"};
+// BadDigest and XAmzContentSHA256Mismatch: the bytes were corrupted on the way; sending the same
+// buffer again can succeed.
+constexpr std::array<std::string_view, 12> kRetryableCodes = {
+    "SlowDown",         "BadDigest",       "XAmzContentSHA256Mismatch",
+    "RequestTimeout",   "InternalError",   "ServiceUnavailable",
+    "OperationAborted", "Throttling",      "ThrottlingException",
+    "RequestThrottled", "TooManyRequests", "RequestTimeoutException"};
 
 bool is_retryable_code(std::string_view code) {
   for (std::string_view retryable : kRetryableCodes) {
@@ -59,8 +56,11 @@ Classification classify(long status, std::string_view code) {
   if (code == "AccessDenied") {
     return {ErrorCode::kPermissionDenied, "check the credentials' permissions on the bucket"};
   }
-  if (code == "BadDigest" || code == "InvalidDigest" || code == "XAmzContentSHA256Mismatch") {
+  if (code == "BadDigest" || code == "XAmzContentSHA256Mismatch") {
     return {ErrorCode::kIntegrity, "the bytes sent do not match their checksum"};
+  }
+  if (code == "InvalidDigest") {
+    return {ErrorCode::kIntegrity, "the checksum header itself is malformed"};
   }
   if (code == "EntityTooLarge") return {ErrorCode::kTooLarge, ""};
   if (code == "RequestTimeout") return {ErrorCode::kTimeout, ""};

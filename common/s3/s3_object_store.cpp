@@ -19,6 +19,7 @@ Result<ObjectInfo> S3ObjectStore::put_object(const ObjectRef& ref, ByteSource& b
   request.resume = options.resume;
   request.on_checkpoint = options.on_checkpoint;
   request.cancelled = options.cancelled;
+  request.log_id = options.log_id;
   auto uploaded = uploader_.upload(request);
   if (!uploaded) return fail(uploaded.error());
   if (options.stats != nullptr) {

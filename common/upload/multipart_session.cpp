@@ -111,7 +111,9 @@ Result<bool> MultipartSession::resume() {
   if (!previous || previous->multipart_upload_id.empty()) return false;
   if (previous->part_size != plan_.part_size) {
     log::info("checkpoint has another part size; aborting its upload and starting a new one",
-              {{"key", request_.key}, {"multipart_upload_id", previous->multipart_upload_id}});
+              {{"upload_id", request_.log_id},
+               {"key", request_.key},
+               {"multipart_upload_id", previous->multipart_upload_id}});
     // Nothing can use its parts any more: leave no orphan behind (best effort).
     (void)client_.abort_multipart_upload(request_.bucket, request_.key,
                                          previous->multipart_upload_id);
@@ -127,8 +129,9 @@ Result<bool> MultipartSession::resume() {
   // retryably instead, so a later attempt resumes it.
   if (!parts && parts.error().retryable) return fail(parts.error());
   if (!parts) {
-    log::info("cannot resume multipart upload; starting a new one",
-              {{"key", request_.key}, {"error", parts.error().message}});
+    log::info(
+        "cannot resume multipart upload; starting a new one",
+        {{"upload_id", request_.log_id}, {"key", request_.key}, {"error", parts.error().message}});
     return false;
   }
   upload_id_ = previous->multipart_upload_id;
@@ -143,7 +146,8 @@ Result<bool> MultipartSession::resume() {
     ++done_;
     ++reused_;
   }
-  log::info("resuming multipart upload", {{"key", request_.key},
+  log::info("resuming multipart upload", {{"upload_id", request_.log_id},
+                                          {"key", request_.key},
                                           {"multipart_upload_id", upload_id_},
                                           {"parts_in_s3", reused_},
                                           {"parts_total", plan_.parts.size()}});
@@ -166,8 +170,9 @@ Status MultipartSession::create() {
 }
 
 void MultipartSession::start_over() {
-  log::warn("resumed multipart upload is gone; starting a new one",
-            {{"key", request_.key}, {"multipart_upload_id", upload_id_}});
+  log::warn(
+      "resumed multipart upload is gone; starting a new one",
+      {{"upload_id", request_.log_id}, {"key", request_.key}, {"multipart_upload_id", upload_id_}});
   {
     std::lock_guard lock(mutex_);
     std::fill(etags_.begin(), etags_.end(), std::string());

@@ -39,6 +39,7 @@ struct UploadRequest {
   // uploading threads). Publishing it lets another worker resume.
   std::function<void(const UploadCheckpoint&)> on_checkpoint;
   std::function<bool()> cancelled;  // true: stop soon, keep the multipart upload for resume
+  std::string log_id;               // upload_id for log lines
 };
 
 struct UploadResult {

@@ -250,6 +250,10 @@ void FaultProxy::serve(int client) {
   {
     std::lock_guard lock(mutex_);
     delay = policy_.delay;
+    if (policy_.delay_jitter.count() > 0) {
+      std::uniform_int_distribution<int64_t> jitter(0, policy_.delay_jitter.count());
+      delay += std::chrono::milliseconds(jitter(rng_));
+    }
   }
   if (delay.count() > 0) std::this_thread::sleep_for(delay);
 

@@ -19,11 +19,12 @@
 namespace upfleet::testing {
 
 struct FaultPolicy {
-  double error_503_rate = 0;           // answer 503 SlowDown without forwarding
-  double error_500_rate = 0;           // answer 500 InternalError without forwarding
-  double drop_rate = 0;                // forward half the body, then drop both connections
-  std::chrono::milliseconds delay{0};  // before forwarding each request
-  std::string only_method;             // faults only for this method (e.g. "PUT"); empty: all
+  double error_503_rate = 0;                  // answer 503 SlowDown without forwarding
+  double error_500_rate = 0;                  // answer 500 InternalError without forwarding
+  double drop_rate = 0;                       // forward half the body, then drop both connections
+  std::chrono::milliseconds delay{0};         // before forwarding each request
+  std::chrono::milliseconds delay_jitter{0};  // plus a uniformly random [0, jitter]
+  std::string only_method;  // faults only for this method (e.g. "PUT"); empty: all
   uint64_t seed = 1;
   std::string record_header;  // lower-case header name to record in ProxyStats::put_log
 };

@@ -33,6 +33,13 @@ int main(int argc, char** argv) {
         return 2;
       }
       policy.delay = *delay;
+    } else if (flag == "--delay-jitter") {
+      auto jitter = upfleet::parse_duration(value);
+      if (!jitter) {
+        std::fprintf(stderr, "bad --delay-jitter %s\n", value.c_str());
+        return 2;
+      }
+      policy.delay_jitter = *jitter;
     } else if (flag == "--only-method") {
       policy.only_method = value;
     } else if (flag == "--seed") {
@@ -47,6 +54,7 @@ int main(int argc, char** argv) {
   if (!split_host_port(upstream, host, port)) {
     std::fprintf(stderr,
                  "usage: upfleet-fault-proxy --upstream HOST:PORT [--port N] [--delay 20ms]\n"
+                 "  [--delay-jitter 5ms]\n"
                  "  [--error-503-rate R] [--error-500-rate R] [--drop-rate R]\n"
                  "  [--only-method PUT] [--seed N]\n");
     return 2;

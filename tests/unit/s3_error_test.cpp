@@ -45,8 +45,10 @@ TEST(S3Error, ClassificationTable) {
       {400, "ExpiredToken", ErrorCode::kUnauthenticated, false},
       {403, "AccessDenied", ErrorCode::kPermissionDenied, false},
       {403, "", ErrorCode::kPermissionDenied, false},
-      {400, "BadDigest", ErrorCode::kIntegrity, false},
-      {400, "XAmzContentSHA256Mismatch", ErrorCode::kIntegrity, false},
+      // Corruption in transit: the same bytes sent again can succeed.
+      {400, "BadDigest", ErrorCode::kIntegrity, true},
+      {400, "XAmzContentSHA256Mismatch", ErrorCode::kIntegrity, true},
+      {400, "InvalidDigest", ErrorCode::kIntegrity, false},
       {400, "EntityTooSmall", ErrorCode::kInvalidArgument, false},
       {400, "InvalidPart", ErrorCode::kInvalidArgument, false},
       {400, "EntityTooLarge", ErrorCode::kTooLarge, false},
