@@ -24,6 +24,9 @@ struct ObjectInfo {
   std::string etag;  // without quotes
   std::string content_type;
   std::map<std::string, std::string> metadata;  // x-amz-meta-* without prefix, lower-case names
+  // Set by put_object when the store proved the stored bytes are the ones sent (a single PUT
+  // whose ETag is their MD5): no HEAD is needed to verify them.
+  bool content_verified = false;
 };
 
 // Enough to resume an interrupted multipart upload elsewhere; published in `uploading`

@@ -53,6 +53,8 @@ int main(int argc, char** argv) {
   // never leaves a job behind that Kafka accepts later.
   auto producer = kafka::KafkaProducer::create(config->kafka.settings, config->publish_timeout / 2);
   if (!producer) return fatal(producer.error());
+  (*producer)->prepare({config->kafka.topics.jobs, config->kafka.topics.status},
+                       std::chrono::seconds(10));
   kafka::KafkaJobPublisher jobs(**producer, config->kafka.topics.jobs);
   kafka::KafkaStatusSink statuses(**producer, config->kafka.topics.status);
 

@@ -118,6 +118,7 @@ int run_enqueue(const std::vector<std::string>& args) {
     std::fprintf(stderr, "upfleetctl: %s\n", producer.error().message.c_str());
     return 1;
   }
+  (*producer)->prepare({config->kafka.topics.jobs}, std::chrono::seconds(10));
   kafka::KafkaJobPublisher jobs(**producer, config->kafka.topics.jobs);
   const std::vector<std::string>& files = parsed->positional;
   EnqueueOutcomes outcomes(files.size());

@@ -192,7 +192,7 @@ std::map<TopicPartition, int64_t> JobScheduler::revoke(
   // Running jobs may finish within the grace period; then they are told to stop.
   changed_.wait_for(lock, grace, [&] { return running() == 0; });
   revoking_.insert(going.begin(), going.end());
-  changed_.wait_for(lock, std::chrono::seconds(30), [&] { return running() == 0; });
+  changed_.wait_for(lock, options_.cancel_wait, [&] { return running() == 0; });
   std::map<TopicPartition, int64_t> final_offsets;
   for (const auto& tp : going) {
     auto it = partitions_.find(tp);

@@ -41,6 +41,9 @@ struct SchedulerOptions {
   int workers = 8;                           // threads running jobs
   int max_inflight_jobs = 64;                // submitted and not finished
   uint64_t max_inflight_bytes = 8ull << 30;  // sum of the jobs' sizes in flight
+  // After revoke cancelled its running jobs: how long it waits for them to stop before it
+  // gives the partitions up anyway (a stuck job's late finish is then ignored).
+  std::chrono::milliseconds cancel_wait{30000};
 };
 
 class JobScheduler {

@@ -68,6 +68,8 @@ int main(int argc, char** argv) {
 
   auto producer = kafka::KafkaProducer::create(config->kafka.settings, config->publish_timeout);
   if (!producer) return fatal(producer.error());
+  (*producer)->prepare({config->kafka.topics.status, config->kafka.topics.dead_letters},
+                       std::chrono::seconds(10));
   kafka::KafkaStatusSink statuses(**producer, config->kafka.topics.status);
 
   // Multipart uploads in progress, from the status topic: redelivered jobs resume them.

@@ -95,7 +95,9 @@ Result<UploadOutcome> UploadJobHandler::run(const Job& job,
   auto stored = store_.put_object(ref, **source, options);
   if (!stored) return fail(stored.error().with_context("storing object"));
 
-  auto verified = store_.head_object(ref);
+  // The store's proof (single PUT: ETag == MD5 of the bytes, sent with Content-MD5) makes a
+  // HEAD redundant; otherwise (multipart, encrypted buckets) HEAD checks size and checksum.
+  auto verified = stored->content_verified ? Result<ObjectInfo>(*stored) : store_.head_object(ref);
   if (!verified) return fail(verified.error().with_context("verifying object"));
   if (verified->size != job.source.size) {
     return fail(Error::transient(ErrorCode::kIntegrity,

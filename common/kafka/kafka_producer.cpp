@@ -77,6 +77,7 @@ KafkaProducer::KafkaProducer(KafkaHandle handle, std::chrono::milliseconds deliv
 KafkaProducer::~KafkaProducer() {
   stop_ = true;
   if (poller_.joinable()) poller_.join();
+  for (rd_kafka_topic_t* topic : prepared_topics_) rd_kafka_topic_destroy(topic);
   if (handle_) {
     rd_kafka_flush(handle_.get(), 5000);
     // Remaining delivery reports fire (with errors) inside destroy.
@@ -135,6 +136,23 @@ Status KafkaProducer::produce(std::string_view topic, std::string_view key, std:
     return fail(kafka_error(delivery->error, "delivering to " + std::string(topic)));
   }
   return {};
+}
+
+void KafkaProducer::prepare(const std::vector<std::string>& topics,
+                            std::chrono::milliseconds timeout) {
+  for (const std::string& topic : topics) {
+    rd_kafka_topic_t* handle = rd_kafka_topic_new(handle_.get(), topic.c_str(), nullptr);
+    if (handle == nullptr) continue;
+    prepared_topics_.push_back(handle);
+    const rd_kafka_metadata_t* metadata = nullptr;
+    const rd_kafka_resp_err_t err =
+        rd_kafka_metadata(handle_.get(), 0, handle, &metadata, static_cast<int>(timeout.count()));
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      rd_kafka_metadata_destroy(metadata);
+    } else {
+      log::warn("no metadata for topic yet", {{"topic", topic}, {"error", rd_kafka_err2str(err)}});
+    }
+  }
 }
 
 void KafkaProducer::flush(std::chrono::milliseconds timeout) {

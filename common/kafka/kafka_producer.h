@@ -35,6 +35,10 @@ class KafkaProducer {
   Status produce(std::string_view topic, std::string_view key, std::string_view value,
                  const MessageHeaders& headers, Deadline deadline = kNoDeadline);
 
+  // Learns the topics' partitions now, so the first message to each is not held back by a
+  // metadata round trip (about a second in librdkafka). Best effort; logs on failure.
+  void prepare(const std::vector<std::string>& topics, std::chrono::milliseconds timeout);
+
   // Waits for outstanding messages (shutdown).
   void flush(std::chrono::milliseconds timeout);
 
@@ -50,6 +54,7 @@ class KafkaProducer {
   std::atomic<bool> stop_{false};
   std::atomic<bool> fatal_{false};
   std::thread poller_;
+  std::vector<rd_kafka_topic_t*> prepared_topics_;  // kept so librdkafka keeps their metadata
 };
 
 }  // namespace upfleet::kafka

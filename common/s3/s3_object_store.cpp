@@ -29,6 +29,7 @@ Result<ObjectInfo> S3ObjectStore::put_object(const ObjectRef& ref, ByteSource& b
   ObjectInfo info;
   info.size = body.size();
   info.etag = std::move(uploaded->etag);
+  info.content_verified = uploaded->etag_is_content_md5;
   info.content_type = options.content_type;
   for (const auto& [name, value] : options.metadata) info.metadata[to_lower_ascii(name)] = value;
   return info;

@@ -52,11 +52,15 @@ Result<UploadResult> Uploader::single_put(const UploadRequest& request, uint64_t
   put.key = request.key;
   put.content_type = request.content_type;
   put.metadata = request.metadata;
-  put.body = {&memory, 0, size, crypto::md5_base64(std::span<const std::byte>(bytes)), sha256};
+  crypto::Md5 md5_hasher;
+  md5_hasher.update(std::span<const std::byte>(bytes));
+  const crypto::Md5Digest md5 = md5_hasher.finish();
+  put.body = {&memory, 0, size, crypto::to_base64(md5), sha256};
   auto etag = with_retries(backoff, retries, request.cancelled, count_retry,
                            [&] { return client_.put_object(put); });
   if (!etag) return fail(etag.error());
   result.etag = *etag;
+  result.etag_is_content_md5 = *etag == crypto::to_hex(md5);
   result.parts_total = 1;
   result.parts_sent = 1;
   result.bytes_sent = size;

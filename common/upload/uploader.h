@@ -44,6 +44,9 @@ struct UploadRequest {
 
 struct UploadResult {
   std::string etag;
+  // The server's ETag is the MD5 of the bytes sent (single PUT without SSE-KMS): what it
+  // stored is exactly what we read and hashed.
+  bool etag_is_content_md5 = false;
   bool multipart = false;
   std::string multipart_upload_id;
   uint32_t parts_total = 0;

@@ -162,6 +162,9 @@ class RecordingListener final : public RebalanceListener {
   void on_assigned(const std::vector<TopicPartition>& partitions) override {
     inner_.on_assigned(partitions);
   }
+  void on_lost(const std::vector<TopicPartition>& partitions) override {
+    inner_.on_lost(partitions);
+  }
   void on_revoking(const std::vector<TopicPartition>& partitions) override {
     {
       std::lock_guard lock(mutex_);

@@ -300,6 +300,7 @@ void release_randomly(JobController& controller, size_t total, std::mt19937& rng
     controller.release(pick);
     ASSERT_TRUE(controller.wait_ended(pick)) << pick;
     if (after_each) after_each(pick);
+    if (::testing::Test::HasFatalFailure()) return;  // stop, rather than wait out every deadline
   }
 }
 
@@ -329,7 +330,7 @@ TEST_F(JobSchedulerTest, SameKeyJobsStartInOffsetOrderAndNeverOverlap) {
     }
   }
 
-  release_randomly(*controller_, total, rng);
+  ASSERT_NO_FATAL_FAILURE(release_randomly(*controller_, total, rng));
 
   EXPECT_EQ(controller_->overlaps(), std::vector<std::string>{});
   std::map<std::pair<int32_t, std::string>, std::vector<int64_t>> started;
@@ -382,7 +383,7 @@ TEST_F(JobSchedulerTest, PartitionOrderingRunsOneJobPerPartitionAtATime) {
   // Partitions are independent: one job of each runs at once.
   ASSERT_TRUE(controller_->wait_running(2));
   std::mt19937 rng(99);
-  release_randomly(*controller_, 2 * kJobs, rng);
+  ASSERT_NO_FATAL_FAILURE(release_randomly(*controller_, 2 * kJobs, rng));
 
   EXPECT_EQ(controller_->overlaps(), std::vector<std::string>{});
   EXPECT_EQ(controller_->max_concurrent(0), 1);
@@ -420,24 +421,25 @@ TEST_F(JobSchedulerTest, CommitNeverPassesTheLowestUnfinishedOffset) {
     const int64_t commit = offered(0).value_or(marked.value_or(kFirst));
     ASSERT_LE(commit, lowest_unfinished()) << when;
   };
-  release_randomly(*controller_, kJobs, rng, [&](const std::string& released) {
-    // Released jobs may be finished by now, unreleased ones certainly are not.
-    unreleased.erase(offset_of.at(released));
-    check_bound("right after a job ended");
-    // The commit catches up with exactly the lowest unfinished offset (never beyond).
-    const int64_t expected = lowest_unfinished();
-    ASSERT_TRUE(controller_->eventually([&] {
-      return offered(0).value_or(marked.value_or(kFirst)) == expected;
-    })) << "commit did not reach "
-        << expected;
-    check_bound("after the scheduler took the finish");
-    // Half of the time the offered offset is committed.
-    if (auto offer = offered(0); offer && std::bernoulli_distribution(0.5)(rng)) {
-      scheduler_->mark_committed(tp(0), *offer);
-      marked = *offer;
-      ASSERT_EQ(offered(0), std::nullopt) << "a committed offset is not offered again";
-    }
-  });
+  ASSERT_NO_FATAL_FAILURE(
+      release_randomly(*controller_, kJobs, rng, [&](const std::string& released) {
+        // Released jobs may be finished by now, unreleased ones certainly are not.
+        unreleased.erase(offset_of.at(released));
+        check_bound("right after a job ended");
+        // The commit catches up with exactly the lowest unfinished offset (never beyond).
+        const int64_t expected = lowest_unfinished();
+        ASSERT_TRUE(controller_->eventually([&] {
+          return offered(0).value_or(marked.value_or(kFirst)) == expected;
+        })) << "commit did not reach "
+            << expected;
+        check_bound("after the scheduler took the finish");
+        // Half of the time the offered offset is committed.
+        if (auto offer = offered(0); offer && std::bernoulli_distribution(0.5)(rng)) {
+          scheduler_->mark_committed(tp(0), *offer);
+          marked = *offer;
+          ASSERT_EQ(offered(0), std::nullopt) << "a committed offset is not offered again";
+        }
+      }));
   EXPECT_EQ(offered(0).value_or(marked.value_or(kFirst)), kFirst + kJobs);
 }
 
@@ -633,7 +635,7 @@ TEST_F(JobSchedulerTest, RevokedPartitionAssignedAgainStartsAfresh) {
 // the old assignment and must not mark the new assignment's offset as done.
 // Slow: revoke() waits a fixed 30 s for cancelled jobs before abandoning them.
 TEST_F(JobSchedulerTest, LateFinishOfARevokedJobDoesNotMoveTheNewAssignmentsOffsets) {
-  start({.ordering = Ordering::kKey, .workers = 4});
+  start({.ordering = Ordering::kKey, .workers = 4, .cancel_wait = 300ms});
   const std::string old_a = "a, first assignment";
   const std::string new_a = "a, second assignment";
   controller_->ignore_cancellation(old_a);
@@ -682,7 +684,9 @@ TEST_F(JobSchedulerTest, DestructorCancelsRunningJobsAndReturns) {
     scheduler_.reset();
     return true;
   });
-  ASSERT_TRUE(destroy.done_within(kTimeout)) << "~JobScheduler hung on running jobs";
+  const bool returned = destroy.done_within(kTimeout);
+  if (!returned) controller_->release_everything();  // so the test fails instead of hanging
+  ASSERT_TRUE(returned) << "~JobScheduler did not cancel its running jobs";
   EXPECT_TRUE(controller_->saw_cancel(name_of(0, 0, "a")));
   EXPECT_TRUE(controller_->saw_cancel(name_of(0, 1, "b")));
   EXPECT_FALSE(controller_->started(name_of(0, 2, "a")));
