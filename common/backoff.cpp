@@ -4,6 +4,11 @@
 
 namespace upfleet {
 
+uint64_t jitter_seed() {
+  thread_local std::mt19937_64 seeds(std::random_device{}());
+  return seeds();
+}
+
 std::chrono::milliseconds Backoff::ceiling(int retry) const {
   const int64_t base = std::max<int64_t>(1, policy_.base.count());
   const int64_t cap = std::max<int64_t>(base, policy_.cap.count());

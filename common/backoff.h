@@ -15,9 +15,13 @@ struct BackoffPolicy {
   int max_attempts = 5;  // attempts in all, including the first
 };
 
+// A seed for jitter: cheap (a per-thread generator seeded once from std::random_device, which
+// costs a system call or more per construction) and different on every call.
+uint64_t jitter_seed();
+
 class Backoff {
  public:
-  explicit Backoff(BackoffPolicy policy, uint64_t seed = std::random_device{}())
+  explicit Backoff(BackoffPolicy policy, uint64_t seed = jitter_seed())
       : policy_(policy), rng_(seed) {}
 
   // Upper bound of the wait before retry number `retry` (0 = first retry).

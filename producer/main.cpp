@@ -53,8 +53,12 @@ int main(int argc, char** argv) {
   // never leaves a job behind that Kafka accepts later.
   auto producer = kafka::KafkaProducer::create(config->kafka.settings, config->publish_timeout / 2);
   if (!producer) return fatal(producer.error());
-  (*producer)->prepare({config->kafka.topics.jobs, config->kafka.topics.status},
-                       std::chrono::seconds(10));
+  if (auto ready = (*producer)->prepare({config->kafka.topics.jobs, config->kafka.topics.status},
+                                        std::chrono::seconds(10));
+      !ready) {
+    // Not fatal: topics may be created after the process starts; until then publishing fails.
+    log::error("kafka topic missing", {{"error", ready.error().message}});
+  }
   kafka::KafkaJobPublisher jobs(**producer, config->kafka.topics.jobs);
   kafka::KafkaStatusSink statuses(**producer, config->kafka.topics.status);
 

@@ -118,7 +118,11 @@ int run_enqueue(const std::vector<std::string>& args) {
     std::fprintf(stderr, "upfleetctl: %s\n", producer.error().message.c_str());
     return 1;
   }
-  (*producer)->prepare({config->kafka.topics.jobs}, std::chrono::seconds(10));
+  if (auto ready = (*producer)->prepare({config->kafka.topics.jobs}, std::chrono::seconds(10));
+      !ready) {
+    std::fprintf(stderr, "upfleetctl: %s\n", ready.error().message.c_str());
+    return 1;
+  }
   kafka::KafkaJobPublisher jobs(**producer, config->kafka.topics.jobs);
   const std::vector<std::string>& files = parsed->positional;
   EnqueueOutcomes outcomes(files.size());

@@ -66,7 +66,11 @@ void JobLoop::on_assigned(const std::vector<TopicPartition>& partitions) {
   for (const auto& [tp, metadata] : source_.committed_metadata(partitions)) {
     if (auto note = parse_offset_note(metadata)) notes_[tp] = std::move(*note);
   }
-  if (paused_) (void)source_.pause(partitions);  // new partitions join the paused state
+  // New partitions take the current fetch state. librdkafka keeps a partition's pause flag
+  // across revocation and reassignment, so one revoked while paused would come back paused
+  // and, with fetching resumed meanwhile, never be resumed.
+  const Status set = paused_ ? source_.pause(partitions) : source_.resume(partitions);
+  if (!set) log::warn("pause/resume of new partitions failed", {{"error", set.error().message}});
 }
 
 void JobLoop::on_revoking(const std::vector<TopicPartition>& partitions) {

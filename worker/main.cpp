@@ -68,8 +68,13 @@ int main(int argc, char** argv) {
 
   auto producer = kafka::KafkaProducer::create(config->kafka.settings, config->publish_timeout);
   if (!producer) return fatal(producer.error());
-  (*producer)->prepare({config->kafka.topics.status, config->kafka.topics.dead_letters},
-                       std::chrono::seconds(10));
+  if (auto ready =
+          (*producer)->prepare({config->kafka.topics.status, config->kafka.topics.dead_letters},
+                               std::chrono::seconds(10));
+      !ready) {
+    // Not fatal: topics may be created after the process starts; until then publishing fails.
+    log::error("kafka topic missing", {{"error", ready.error().message}});
+  }
   kafka::KafkaStatusSink statuses(**producer, config->kafka.topics.status);
 
   // Multipart uploads in progress, from the status topic: redelivered jobs resume them.
@@ -117,8 +122,10 @@ int main(int argc, char** argv) {
   JobLoop loop(**source, runner, metrics, loop_options, clock);
   std::thread consumer([&loop] { loop.run(); });
   std::jthread gauges([&](std::stop_token stop) {
-    while (!stop.stop_requested()) {
+    for (int tick = 1; !stop.stop_requested(); ++tick) {
       metrics.buffer_bytes.Set(static_cast<double>(budget.in_use()));
+      // Buffers kept for reuse go back to the system after 10 s without a new lease.
+      if (tick % 20 == 0) budget.trim_if_idle();
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
   });

@@ -138,8 +138,8 @@ Status KafkaProducer::produce(std::string_view topic, std::string_view key, std:
   return {};
 }
 
-void KafkaProducer::prepare(const std::vector<std::string>& topics,
-                            std::chrono::milliseconds timeout) {
+Status KafkaProducer::prepare(const std::vector<std::string>& topics,
+                              std::chrono::milliseconds timeout) {
   for (const std::string& topic : topics) {
     rd_kafka_topic_t* handle = rd_kafka_topic_new(handle_.get(), topic.c_str(), nullptr);
     if (handle == nullptr) continue;
@@ -147,12 +147,22 @@ void KafkaProducer::prepare(const std::vector<std::string>& topics,
     const rd_kafka_metadata_t* metadata = nullptr;
     const rd_kafka_resp_err_t err =
         rd_kafka_metadata(handle_.get(), 0, handle, &metadata, static_cast<int>(timeout.count()));
-    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      rd_kafka_metadata_destroy(metadata);
-    } else {
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       log::warn("no metadata for topic yet", {{"topic", topic}, {"error", rd_kafka_err2str(err)}});
+      continue;
+    }
+    const bool missing = metadata->topic_cnt == 1 &&
+                         metadata->topics[0].err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+    rd_kafka_metadata_destroy(metadata);
+    if (missing) {
+      return fail(Error::permanent(
+          ErrorCode::kNotFound,
+          "kafka topic " + topic +
+              " does not exist (create it, or check kafka.topics.*; scripts/services up creates "
+              "the default topics locally)"));
     }
   }
+  return {};
 }
 
 void KafkaProducer::flush(std::chrono::milliseconds timeout) {

@@ -36,8 +36,9 @@ class KafkaProducer {
                  const MessageHeaders& headers, Deadline deadline = kNoDeadline);
 
   // Learns the topics' partitions now, so the first message to each is not held back by a
-  // metadata round trip (about a second in librdkafka). Best effort; logs on failure.
-  void prepare(const std::vector<std::string>& topics, std::chrono::milliseconds timeout);
+  // metadata round trip (about a second in librdkafka). Best effort (logs when the broker does
+  // not answer), except that a topic the broker says does not exist is a kNotFound error.
+  Status prepare(const std::vector<std::string>& topics, std::chrono::milliseconds timeout);
 
   // Waits for outstanding messages (shutdown).
   void flush(std::chrono::milliseconds timeout);

@@ -233,9 +233,8 @@ void MultipartSession::part_done(const PlannedPart& part, std::string etag) {
 
 Status MultipartSession::send_part(const PlannedPart& part, ByteBudget::Lease lease,
                                    Backoff& backoff) {
-  (void)lease;  // held until this part is sent: it accounts for `buffer`
-  auto buffer = make_buffer(static_cast<size_t>(part.size));
-  const std::span<std::byte> bytes(buffer.get(), static_cast<size_t>(part.size));
+  // The lease is held until this part is sent; its buffer holds the part.
+  const std::span<std::byte> bytes = lease.buffer();
   auto count_retry = [this](const Error&) { ++retry_count_; };
   auto cancel = [this] { return cancelled(); };
   auto read = with_retries(backoff, retries_, cancel, count_retry,

@@ -32,8 +32,7 @@ Result<UploadResult> Uploader::single_put(const UploadRequest& request, uint64_t
   // second read of the source.
   auto lease = budget_.acquire(size, request.cancelled);
   if (!lease) return fail(Error::permanent(ErrorCode::kCancelled, "upload cancelled"));
-  auto buffer = make_buffer(static_cast<size_t>(size));
-  const std::span<std::byte> bytes(buffer.get(), static_cast<size_t>(size));
+  const std::span<std::byte> bytes = lease->buffer();
   Backoff backoff(options_.part_retry);
   RetryBudget retries(options_.retry_budget);
   UploadResult result;

@@ -50,6 +50,69 @@ class BackgroundAcquire {
   std::future<std::optional<ByteBudget::Lease>> result_;
 };
 
+TEST(ByteBudgetBuffersTest, BufferOfAnEndedLeaseIsReusedForTheSameSizeClass) {
+  constexpr uint64_t kPart = 4 * ByteBudget::kSizeClass;
+  ByteBudget budget(10 * kPart);
+  std::byte* first = nullptr;
+  {
+    auto lease = budget.acquire(kPart);
+    ASSERT_TRUE(lease.has_value());
+    auto bytes = lease->buffer();
+    ASSERT_EQ(bytes.size(), kPart);
+    bytes.front() = std::byte{1};
+    bytes.back() = std::byte{2};  // the whole span is writable (ASan checks it)
+    first = bytes.data();
+  }
+  EXPECT_EQ(budget.kept_bytes(), kPart);
+  auto again = budget.acquire(kPart - 10);  // same 64 KiB class
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->buffer().data(), first);
+  EXPECT_EQ(again->buffer().size(), kPart - 10);
+  EXPECT_EQ(budget.kept_bytes(), 0u);
+}
+
+TEST(ByteBudgetBuffersTest, KeptAndLeasedBytesNeverExceedTheCapacity) {
+  constexpr uint64_t kClass = ByteBudget::kSizeClass;
+  ByteBudget budget(8 * kClass);
+  {
+    auto a = budget.acquire(4 * kClass);
+    auto b = budget.acquire(4 * kClass);
+    a->buffer();
+    b->buffer();
+  }
+  EXPECT_EQ(budget.kept_bytes(), 8 * kClass) << "both buffers fit the capacity";
+  // A lease of another class: the kept buffers make room for its new buffer.
+  auto c = budget.acquire(3 * kClass);
+  c->buffer();
+  EXPECT_LE(budget.in_use() + budget.kept_bytes(), budget.capacity());
+  EXPECT_EQ(budget.kept_bytes(), 4 * kClass);
+  c.reset();
+  EXPECT_EQ(budget.kept_bytes(), 7 * kClass) << "c's buffer is kept too: 4 + 3 fit";
+}
+
+TEST(ByteBudgetBuffersTest, KeptBuffersAreFreedOnceIdleBetweenTwoTrims) {
+  ByteBudget budget(1 << 20);
+  budget.acquire(ByteBudget::kSizeClass)->buffer();
+  EXPECT_EQ(budget.kept_bytes(), ByteBudget::kSizeClass);
+  budget.trim_if_idle();  // a lease since the last trim: the budget is busy
+  EXPECT_EQ(budget.kept_bytes(), ByteBudget::kSizeClass);
+  budget.trim_if_idle();  // nothing since: idle
+  EXPECT_EQ(budget.kept_bytes(), 0u);
+}
+
+TEST(ByteBudgetBuffersTest, SmallLeasesGetExactBuffersThatAreNotKept) {
+  ByteBudget budget(1 << 20);
+  {
+    auto tiny = budget.acquire(0);
+    ASSERT_TRUE(tiny.has_value());
+    EXPECT_EQ(tiny->buffer().size(), 0u);
+    auto small = budget.acquire(100);
+    EXPECT_EQ(small->buffer().size(), 100u);
+  }
+  EXPECT_EQ(budget.kept_bytes(), 0u);
+  EXPECT_EQ(budget.in_use(), 0u);
+}
+
 TEST(ByteBudgetTest, LeasesCountUntilDestroyed) {
   ByteBudget budget(100);
   EXPECT_EQ(budget.capacity(), 100u);

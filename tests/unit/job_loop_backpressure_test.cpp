@@ -399,6 +399,32 @@ TEST_F(JobLoopBackpressureTest, PartitionAssignedWhilePausedIsPausedAtOnce) {
   ASSERT_TRUE(wait_run_returned());
 }
 
+// librdkafka keeps a partition's pause flag across revocation and reassignment (the fake
+// does too): a partition revoked while paused and assigned again after fetching resumed must
+// not stay paused forever. Regression: 198 of 2,000 fleet-test jobs were never fetched.
+TEST_F(JobLoopBackpressureTest, PartitionRevokedWhilePausedIsNotLeftPausedWhenItComesBack) {
+  start({.max_inflight_jobs = 2});
+  source_.queue_assign({tp(0), tp(1)});
+  add(0, 0, "a0");
+  add(0, 1, "a1");
+  ASSERT_TRUE(store_.wait_blocked({"a0", "a1"}));
+  ASSERT_TRUE(eventually([&] { return is_paused(0) && is_paused(1); }));
+
+  source_.queue_revoke({tp(1)});  // leaves while paused
+  ASSERT_TRUE(listener_->wait_revoked());
+  store_.open_all();
+  ASSERT_TRUE(eventually([&] { return last_commit(0) == 2 && !is_paused(0); }));
+  ASSERT_TRUE(is_paused(1)) << "the fake must model librdkafka's sticky pause flag";
+
+  source_.queue_assign({tp(1)});
+  add(1, 0, "b0");
+  ASSERT_TRUE(eventually([&] { return last_commit(1) == 1; }))
+      << "partition 1 came back still paused and was never fetched";
+  EXPECT_FALSE(is_paused(1));
+  loop_->stop();
+  ASSERT_TRUE(wait_run_returned());
+}
+
 TEST_F(JobLoopBackpressureTest, RevokeCommitsFinishedOffsetsAndNotTheCancelledJob) {
   // No periodic commits: whatever is committed, the revocation committed.
   start({.max_inflight_jobs = 10, .commit_interval = 1h, .grace = 200ms});
