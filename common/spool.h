@@ -2,8 +2,8 @@
 // implements it on a local directory; tests may use it on a temp dir.
 //
 // Durability contract: a file is acknowledged to a client only after commit() and
-// write_manifest() returned; both are fsync'd (file, then directory) so a power cut after 202
-// loses nothing.
+// write_manifest() returned: bytes and manifest are fsync'd, and the directory once after
+// both renames, so a power cut after 202 loses nothing.
 #pragma once
 
 #include <cstdint>
@@ -54,7 +54,9 @@ class SpoolWriter {
   virtual Status write(std::span<const std::byte> data) = 0;
   virtual uint64_t bytes_written() const = 0;
 
-  // Makes the bytes durable under their final name (fsync file, rename, fsync directory).
+  // Makes the bytes durable (fsync) and gives them their final name; the name is durable once
+  // the upload's write_manifest() returned (bytes without a manifest are never acknowledged,
+  // and recovery removes them).
   virtual Result<SpooledFile> commit() = 0;
 };
 
@@ -73,8 +75,14 @@ class Spool {
   virtual Result<std::unique_ptr<SpoolWriter>> create(std::string_view upload_id,
                                                       uint64_t max_bytes) = 0;
 
-  // Writes the manifest atomically and durably (replacing an older one). Thread-safe.
+  // Writes the manifest atomically and durably (replacing an older one). kNotFound, and no
+  // manifest written, when the upload's committed bytes are not (or no longer) there: a
+  // manifest never outlives its bytes, even when remove() runs at the same time. Thread-safe.
   virtual Status write_manifest(const SpoolManifest& manifest) = 0;
+  // Records that Kafka confirmed the upload's job (read_manifest then says kPublished). Not
+  // durable: after a power cut recovery may publish the job once more, which is harmless.
+  // kNotFound when the bytes are gone. Thread-safe.
+  virtual Status mark_published(std::string_view upload_id) = 0;
   // kNotFound when there is none.
   virtual Result<SpoolManifest> read_manifest(std::string_view upload_id) const = 0;
 
@@ -87,6 +95,10 @@ class Spool {
   // Startup recovery: removes partial files and bytes without a manifest (never acknowledged),
   // and returns the manifests of everything still held.
   virtual Result<std::vector<SpoolManifest>> recover() = 0;
+
+  // The manifests of every committed upload still held, without changing anything (for the
+  // janitor that expires old uploads). Unreadable manifests are skipped. Thread-safe.
+  virtual Result<std::vector<SpoolManifest>> list() const = 0;
 
   virtual SpoolUsage usage() const = 0;
 };

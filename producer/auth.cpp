@@ -3,6 +3,8 @@
 #include <openssl/crypto.h>
 
 #include <cctype>
+#include <fstream>
+#include <sstream>
 
 #include "common/crypto/hex.h"
 #include "common/crypto/sha256.h"
@@ -37,6 +39,41 @@ bool token_accepted(std::string_view authorization, const std::vector<std::strin
   bool accepted = false;
   for (const auto& token : tokens) accepted |= constant_time_equals(presented, token);
   return accepted;
+}
+
+Result<std::vector<std::string>> parse_tokens(std::string_view text) {
+  std::vector<std::string> tokens;
+  size_t line_number = 0;
+  while (!text.empty()) {
+    ++line_number;
+    const size_t end = text.find('\n');
+    std::string_view line = text.substr(0, end);
+    text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
+    auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
+    while (!line.empty() && is_space(line.front())) line.remove_prefix(1);
+    while (!line.empty() && is_space(line.back())) line.remove_suffix(1);
+    if (line.empty() || line.front() == '#') continue;
+    for (char c : line) {
+      const auto byte = static_cast<unsigned char>(c);
+      if (byte <= 0x20 || byte == 0x7f) {
+        return fail(Error::invalid("line " + std::to_string(line_number) +
+                                   " holds a token with whitespace or control characters; "
+                                   "put one token per line"));
+      }
+    }
+    tokens.emplace_back(line);
+  }
+  return tokens;
+}
+
+Result<std::vector<std::string>> read_tokens_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail(Error::invalid("cannot read '" + path.string() + "'"));
+  std::stringstream text;
+  text << in.rdbuf();
+  auto tokens = parse_tokens(text.str());
+  if (!tokens) return fail(Error::invalid(path.string() + ": " + tokens.error().message));
+  return tokens;
 }
 
 }  // namespace upfleet

@@ -1,11 +1,17 @@
 // Spool on a local directory:
 //   <id>.part   bytes being received (never acknowledged; removed on failure or at start)
 //   <id>.data   committed bytes (fsync'd, renamed, directory fsync'd)
-//   <id>.json   manifest (written to .json.tmp, fsync'd, renamed, directory fsync'd)
+//   <id>.json   manifest (written to .json.tmp, fsync'd, renamed, directory fsync'd: that
+//               directory fsync also makes the .data rename durable)
+//   <id>.published  empty marker: the job was confirmed by Kafka (not fsync'd; when lost,
+//               recovery publishes the job once more)
 #pragma once
 
 #include <atomic>
 #include <filesystem>
+#include <mutex>
+#include <set>
+#include <string>
 
 #include "common/spool.h"
 
@@ -27,10 +33,12 @@ class DiskSpool final : public Spool {
   Result<std::unique_ptr<SpoolWriter>> create(std::string_view upload_id,
                                               uint64_t max_bytes) override;
   Status write_manifest(const SpoolManifest& manifest) override;
+  Status mark_published(std::string_view upload_id) override;
   Result<SpoolManifest> read_manifest(std::string_view upload_id) const override;
   Result<std::unique_ptr<ByteSource>> open(std::string_view upload_id) const override;
   Status remove(std::string_view upload_id) override;
   Result<std::vector<SpoolManifest>> recover() override;
+  Result<std::vector<SpoolManifest>> list() const override;
   SpoolUsage usage() const override;
 
   std::filesystem::path data_path(std::string_view upload_id) const;
@@ -40,10 +48,22 @@ class DiskSpool final : public Spool {
   explicit DiskSpool(DiskSpoolOptions options) : options_(std::move(options)) {}
   std::filesystem::path path_for(std::string_view upload_id, std::string_view suffix) const;
   Status sync_directory() const;
+  bool writer_live(std::string_view upload_id) const;
 
   DiskSpoolOptions options_;
-  std::atomic<uint64_t> bytes_{0};  // .part and .data bytes on disk
-  std::atomic<uint64_t> files_{0};  // committed uploads held
+  // Orders the final rename of a manifest against remove(), so a manifest rewritten while its
+  // upload is being deleted (a fast `uploaded`) cannot be left behind without its bytes.
+  std::mutex manifest_mutex_;
+  // Uploads with a live writer (from create() until the writer is destroyed, which the
+  // ingest does only after the manifest is written and the job published). recover() leaves
+  // them alone: the HTTP server already accepts uploads while recovery runs.
+  mutable std::mutex writers_mutex_;
+  std::set<std::string, std::less<>> writers_;  // guarded by writers_mutex_
+  // Kept apart so recover() can recount what is held without touching the bytes of requests
+  // in progress; every decrement saturates at 0 (an underflow would refuse all uploads).
+  std::atomic<uint64_t> part_bytes_{0};  // bytes written by live writers, not yet committed
+  std::atomic<uint64_t> held_bytes_{0};  // committed .data bytes
+  std::atomic<uint64_t> files_{0};       // committed uploads held
 };
 
 }  // namespace upfleet

@@ -1,10 +1,14 @@
 #include "producer/http_server.h"
 
+#include <array>
 #include <boost/asio/redirect_error.hpp>
+#include <future>
 #include <limits>
 #include <nlohmann/json.hpp>
 
 #include "common/log.h"
+#include "producer/http_connection.h"
+#include "producer/tls_context.h"
 
 namespace upfleet {
 namespace bhttp = beast::http;
@@ -12,123 +16,42 @@ using asio::ip::tcp;
 
 namespace {
 
-constexpr size_t kStreamChunkBytes = 256 * 1024;
+// After the grace period, how long closed connections get to unwind before the I/O threads stop.
+constexpr std::chrono::milliseconds kUnwindWait{1000};
 
-class BeastBodyReader final : public BodyReader {
- public:
-  BeastBodyReader(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                  bhttp::request_parser<bhttp::buffer_body>& parser, bool expect_continue,
-                  std::chrono::milliseconds timeout)
-      : stream_(stream),
-        buffer_(buffer),
-        parser_(parser),
-        expect_continue_(expect_continue),
-        timeout_(timeout) {}
+// Lingering close: what the client still sends (the rest of a body we answered early) is read
+// and dropped for a bounded time and amount, because closing a socket with unread input
+// resets the connection, and the reset can destroy our answer before the client read it.
+constexpr std::chrono::milliseconds kLingerTime{2000};
+constexpr size_t kLingerBytes = 1 << 20;
 
-  asio::awaitable<Result<size_t>> read(std::span<char> buf) override {
-    if (buf.empty()) co_return size_t{0};
-    boost::system::error_code ec;
-    if (expect_continue_) {
-      // The client waits for this before sending the body; send it only once the handler
-      // decided it wants the body, so early rejections (401, 413) cost no upload.
-      expect_continue_ = false;
-      bhttp::response<bhttp::empty_body> go_on{bhttp::status::continue_, 11};
-      stream_.expires_after(timeout_);
-      co_await bhttp::async_write(stream_, go_on, asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) co_return fail(Error::transient(ErrorCode::kUnavailable, "client went away"));
-    }
-    while (!parser_.is_done()) {
-      parser_.get().body().data = buf.data();
-      parser_.get().body().size = buf.size();
-      stream_.expires_after(timeout_);
-      co_await bhttp::async_read_some(stream_, buffer_, parser_,
-                                      asio::redirect_error(asio::use_awaitable, ec));
-      const size_t got = buf.size() - parser_.get().body().size;
-      if (ec == bhttp::error::need_buffer) ec = {};
-      if (ec == beast::error::timeout) {
-        co_return fail(Error::transient(ErrorCode::kTimeout, "client sent the body too slowly"));
-      }
-      if (ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
-          ec == asio::error::connection_reset || ec == bhttp::error::partial_message) {
-        co_return fail(Error::transient(ErrorCode::kUnavailable, "client closed the connection"));
-      }
-      if (ec) co_return fail(Error::invalid("malformed request body: " + ec.message()));
-      if (got > 0) co_return got;
-    }
-    co_return size_t{0};
-  }
-
- private:
-  beast::tcp_stream& stream_;
-  beast::flat_buffer& buffer_;
-  bhttp::request_parser<bhttp::buffer_body>& parser_;
-  bool expect_continue_;
-  std::chrono::milliseconds timeout_;
-};
-
-void apply_headers(bhttp::response_header<>& head, const HttpResponse& response) {
-  head.set(bhttp::field::server, "upfleet");
-  if (!response.content_type.empty()) head.set(bhttp::field::content_type, response.content_type);
-  for (const auto& [name, value] : response.headers) head.set(name, value);
-}
-
-asio::awaitable<boost::system::error_code> write_response(beast::tcp_stream& stream,
-                                                          const HttpResponse& response,
-                                                          bool keep_alive,
-                                                          std::chrono::milliseconds timeout) {
+asio::awaitable<void> drain(beast::tcp_stream& transport) {
+  std::array<char, 16 * 1024> scratch;
+  size_t drained = 0;
   boost::system::error_code ec;
-  if (!response.stream) {
-    bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(response.status), 11};
-    apply_headers(out.base(), response);
-    out.body() = response.body;
-    out.keep_alive(keep_alive);
-    out.prepare_payload();
-    stream.expires_after(timeout);
-    co_await bhttp::async_write(stream, out, asio::redirect_error(asio::use_awaitable, ec));
-    co_return ec;
+  transport.expires_after(kLingerTime);
+  while (!ec && drained < kLingerBytes) {
+    drained += co_await transport.async_read_some(asio::buffer(scratch),
+                                                  asio::redirect_error(asio::use_awaitable, ec));
   }
-  bhttp::response<bhttp::buffer_body> out{static_cast<bhttp::status>(response.status), 11};
-  apply_headers(out.base(), response);
-  out.keep_alive(keep_alive);
-  out.content_length(response.stream_length);
-  out.body().data = nullptr;
-  out.body().more = true;
-  bhttp::response_serializer<bhttp::buffer_body> serializer{out};
-  stream.expires_after(timeout);
-  co_await bhttp::async_write_header(stream, serializer,
-                                     asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) co_return ec;
-  std::vector<std::byte> chunk(kStreamChunkBytes);
-  uint64_t remaining = response.stream_length;
-  uint64_t offset = response.stream_offset;
-  while (remaining > 0) {
-    const size_t want = static_cast<size_t>(std::min<uint64_t>(remaining, chunk.size()));
-    auto got = response.stream->read_at(offset, std::span(chunk.data(), want));
-    if (!got || *got == 0) co_return asio::error::make_error_code(asio::error::broken_pipe);
-    offset += *got;
-    remaining -= *got;
-    out.body().data = chunk.data();
-    out.body().size = *got;
-    out.body().more = remaining > 0;
-    stream.expires_after(timeout);
-    co_await bhttp::async_write(stream, serializer, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec == bhttp::error::need_buffer) ec = {};
-    if (ec) co_return ec;
-  }
-  if (!serializer.is_done()) {
-    out.body().data = nullptr;
-    out.body().size = 0;
-    out.body().more = false;
-    co_await bhttp::async_write(stream, serializer, asio::redirect_error(asio::use_awaitable, ec));
-  }
-  co_return ec;
 }
 
-HttpResponse header_error_response(const boost::system::error_code& ec) {
-  if (ec == bhttp::error::header_limit) {
-    return json_error(431, "headers_too_large", "request headers are too large");
-  }
-  return json_error(400, "bad_request", "malformed HTTP request: " + ec.message());
+// Closes a connection: TLS says close_notify first (bounded by `timeout`), plain TCP sends
+// FIN after the last response; with `linger`, unread input is drained first.
+asio::awaitable<void> close_stream(PlainStream& stream, std::chrono::milliseconds, bool linger) {
+  boost::system::error_code ec;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  if (linger && !ec) co_await drain(stream);
+}
+
+asio::awaitable<void> close_stream(TlsStream& stream, std::chrono::milliseconds timeout,
+                                   bool linger) {
+  boost::system::error_code ec;
+  auto& transport = beast::get_lowest_layer(stream);
+  transport.expires_after(timeout);
+  co_await stream.async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
+  transport.socket().shutdown(tcp::socket::shutdown_send, ec);
+  if (linger && !ec) co_await drain(transport);
 }
 
 }  // namespace
@@ -173,6 +96,17 @@ Result<std::unique_ptr<HttpServer>> HttpServer::bind(HttpServerOptions options,
   auto endpoint = parse_listen_address(options.listen);
   if (!endpoint) return fail(endpoint.error());
   std::unique_ptr<HttpServer> server(new HttpServer(std::move(options), std::move(handler)));
+  const auto& tls_cert = server->options_.tls_cert_file;
+  const auto& tls_key = server->options_.tls_key_file;
+  if (tls_cert.empty() != tls_key.empty()) {
+    return fail(Error::invalid(
+        "http.tls.cert_file and http.tls.key_file must be set together (or neither)"));
+  }
+  if (!tls_cert.empty()) {
+    auto tls = TlsContext::load(tls_cert, tls_key);
+    if (!tls) return fail(tls.error());
+    server->tls_ = std::move(*tls);
+  }
   boost::system::error_code ec;
   server->acceptor_.open(endpoint->protocol(), ec);
   if (!ec) server->acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
@@ -201,24 +135,69 @@ void HttpServer::start() {
   }
 }
 
-void HttpServer::stop(std::chrono::milliseconds grace) {
-  if (stopping_.exchange(true)) {
-    // Already stopping; still make sure threads are gone.
+void HttpServer::begin_stop() {
+  if (stopping_.exchange(true)) return;
+  // The acceptor belongs to the I/O threads; close it there and wait, so a connect after
+  // this returns is refused. Without running threads, close it here.
+  if (threads_.empty()) {
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
   } else {
-    asio::post(io_, [this] {
+    std::promise<void> closed;
+    auto done = closed.get_future();
+    asio::post(io_, [this, &closed] {
       boost::system::error_code ignored;
       acceptor_.close(ignored);
+      closed.set_value();
     });
-    const auto deadline = std::chrono::steady_clock::now() + grace;
-    while (requests_in_flight_.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    done.wait();
+  }
+  std::lock_guard lock(connections_mutex_);
+  for (const auto& state : live_) {
+    asio::post(state->strand, [state] {
+      if (state->transport != nullptr && state->idle) state->transport->cancel();
+      if (state->wake) state->wake->wake(state->wake);
+    });
+  }
+}
+
+void HttpServer::stop(std::chrono::milliseconds grace) {
+  std::lock_guard stop_lock(stop_mutex_);
+  if (joined_) return;
+  begin_stop();
+  auto wait_for_connections = [this](std::chrono::steady_clock::time_point deadline) {
+    while (connections_.load() > 0 && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    io_.stop();
+  };
+  wait_for_connections(std::chrono::steady_clock::now() + grace);
+  if (connections_.load() > 0 && !threads_.empty()) {
+    // Grace is over: close the rest, so their clients see the end at once and the
+    // coroutines unwind (a handler inside blocking work may take longer; it is not awaited).
+    std::lock_guard lock(connections_mutex_);
+    for (const auto& state : live_) {
+      asio::post(state->strand, [state] {
+        if (state->transport != nullptr) state->transport->close();
+      });
+    }
   }
+  wait_for_connections(std::chrono::steady_clock::now() + kUnwindWait);
+  io_.stop();
   for (auto& thread : threads_) {
     if (thread.joinable()) thread.join();
   }
   threads_.clear();
+  joined_ = true;
+}
+
+void HttpServer::track(const std::shared_ptr<ConnectionState>& state) {
+  std::lock_guard lock(connections_mutex_);
+  live_.push_back(state);
+}
+
+void HttpServer::untrack(const std::shared_ptr<ConnectionState>& state) {
+  std::lock_guard lock(connections_mutex_);
+  std::erase(live_, state);
 }
 
 asio::awaitable<void> HttpServer::accept_loop() {
@@ -242,9 +221,10 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket) {
     ~Release() { --counter; }
   } release{connections_};
 
-  beast::tcp_stream stream(std::move(socket));
+  PlainStream stream(std::move(socket));
   boost::system::error_code ec;
   if (open > options_.max_connections) {
+    // Said in plain HTTP even on a TLS port: the handshake would cost more than the answer.
     HttpResponse busy =
         json_error(503, "too_many_connections", "the ingest is at max_connections; retry shortly");
     busy.headers.emplace_back("Retry-After", "1");
@@ -261,61 +241,53 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket) {
     remote_is_loopback = remote.address().is_loopback();
   }
 
-  beast::flat_buffer buffer;
-  bool first = true;
-  while (!stopping_.load()) {
-    bhttp::request_parser<bhttp::buffer_body> parser;
-    parser.header_limit(static_cast<uint32_t>(options_.max_header_bytes));
-    // Handlers enforce their own limits while streaming. Not boost::none: Boost 1.74 compares
-    // Content-Length against the optional itself, so "no limit" rejects every body.
-    parser.body_limit(std::numeric_limits<std::uint64_t>::max());
-    stream.expires_after(first ? options_.header_timeout : options_.idle_timeout);
-    first = false;
-    co_await bhttp::async_read_header(stream, buffer, parser,
-                                      asio::redirect_error(asio::use_awaitable, ec));
-    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
-        ec == asio::error::eof || ec == asio::error::connection_reset ||
-        ec == asio::error::operation_aborted) {
-      break;
+  auto state = std::make_shared<ConnectionState>(co_await asio::this_coro::executor);
+  state->transport = &stream;
+  track(state);
+  struct Untrack {
+    HttpServer& server;
+    std::shared_ptr<ConnectionState>& state;
+    ~Untrack() {
+      state->transport = nullptr;
+      server.untrack(state);
     }
-    if (ec) {
-      co_await write_response(stream, header_error_response(ec), false, options_.header_timeout);
-      break;
-    }
+  } untrack{*this, state};
 
-    auto& message = parser.get();
-    HttpRequest request;
-    request.method = message.method();
-    request.target = std::string(message.target());
-    const size_t question = request.target.find('?');
-    request.path = request.target.substr(0, question);
-    if (question != std::string::npos) request.query = request.target.substr(question + 1);
-    request.headers = &message.base();
-    if (auto length = parser.content_length()) request.content_length = *length;
-    request.has_body = !parser.is_done();
-    request.remote_address = remote_address;
-    request.remote_is_loopback = remote_is_loopback;
-    const bool expect_continue =
-        beast::iequals(message[bhttp::field::expect], "100-continue") && request.has_body;
-
-    BeastBodyReader body(stream, buffer, parser, expect_continue, options_.body_read_timeout);
-    ++requests_in_flight_;
-    HttpResponse response;
-    try {
-      response = co_await handler_(request, body);
-    } catch (const std::exception& e) {
-      log::error("request handler threw", {{"path", request.path}, {"error", e.what()}});
-      response = json_error(500, "internal", "internal error");
-    }
-    --requests_in_flight_;
-
-    // A body the handler did not read would be parsed as the next request: close instead.
-    const bool keep_alive =
-        message.keep_alive() && parser.is_done() && !response.close && !stopping_.load();
-    ec = co_await write_response(stream, response, keep_alive, options_.body_read_timeout);
-    if (ec || !keep_alive) break;
+  ConnectionContext context{options_, handler_, stopping_};
+  if (!tls_) {
+    const bool unread =
+        co_await serve_requests(stream, context, state, remote_address, remote_is_loopback);
+    co_await close_stream(stream, options_.header_timeout, unread);
+    co_return;
   }
-  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+
+  // The handshake counts against the header deadline.
+  beast::flat_buffer buffer;
+  stream.expires_after(options_.header_timeout);
+  state->idle = true;
+  const bool is_tls = co_await beast::async_detect_ssl(
+      stream, buffer, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return;
+  if (!is_tls) {
+    state->idle = false;
+    HttpResponse refused = json_error(400, "https_required", "this port speaks HTTPS only");
+    co_await write_response(stream, refused, false, options_.header_timeout);
+    co_await close_stream(stream, options_.header_timeout, true);
+    co_return;
+  }
+  TlsStream tls_stream(std::move(stream), tls_->native());
+  state->transport = &beast::get_lowest_layer(tls_stream);
+  const size_t used = co_await tls_stream.async_handshake(
+      asio::ssl::stream_base::server, buffer.data(), asio::redirect_error(asio::use_awaitable, ec));
+  state->idle = false;
+  if (ec) {
+    log::debug("TLS handshake failed", {{"remote", remote_address}, {"error", ec.message()}});
+    co_return;
+  }
+  buffer.consume(used);
+  const bool unread =
+      co_await serve_requests(tls_stream, context, state, remote_address, remote_is_loopback);
+  co_await close_stream(tls_stream, options_.header_timeout, unread);
 }
 
 }  // namespace upfleet

@@ -1,13 +1,15 @@
 // An asynchronous HTTP/1.1 server (Beast on Asio, one coroutine per connection) with
-// keep-alive, chunked bodies, Expect: 100-continue, a connection limit and timeouts.
-// Handlers stream request bodies through BodyReader and may stream a response from a
-// ByteSource, so neither direction holds a whole file in memory.
+// keep-alive, chunked bodies, Expect: 100-continue, a connection limit, timeouts against slow
+// clients (header deadline, body gap and minimum body rate), optional TLS and graceful
+// shutdown. Handlers stream request bodies through BodyReader and may stream a response from
+// a ByteSource or a ChunkProducer (server-sent events), so nothing holds a whole file.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -18,6 +20,7 @@
 #include "common/asio.h"
 #include "common/byte_source.h"
 #include "common/error.h"
+#include "producer/body_rate_guard.h"
 
 namespace upfleet {
 
@@ -51,6 +54,27 @@ class BodyReader {
   virtual asio::awaitable<Result<size_t>> read(std::span<char> buf) = 0;
 };
 
+// Writes the body of a streamed response (chunked transfer encoding) for a ChunkProducer.
+// Used only on the connection's coroutine, during the producer call.
+class ChunkWriter {
+ public:
+  virtual ~ChunkWriter() = default;
+  // Sends `data` as one chunk now. kUnavailable once the client went away or did not take
+  // the bytes within the write timeout: the producer should return then.
+  virtual asio::awaitable<Status> write(std::string_view data) = 0;
+  enum class Wake { kTimedOut, kWoken, kStopping };
+  // Waits until `timeout` passed (kTimedOut) or the waker was called since the last wait
+  // (kWoken). kStopping when the server is shutting down: the producer should return.
+  virtual asio::awaitable<Wake> wait(std::chrono::milliseconds timeout) = 0;
+  // Ends the current or next wait() early. Thread-safe, never blocks, and safe to call at
+  // any time, also after the producer returned: event sources call it from their threads.
+  virtual std::function<void()> waker() = 0;
+};
+
+// Produces a streamed body until it returns; the server then ends the chunked body and
+// closes the connection.
+using ChunkProducer = std::function<asio::awaitable<void>(ChunkWriter&)>;
+
 struct HttpResponse {
   unsigned status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
@@ -63,6 +87,9 @@ struct HttpResponse {
   uint64_t stream_offset = 0;
   uint64_t stream_length = 0;
 
+  // When set, the head goes out with chunked encoding and this writes the body over time.
+  ChunkProducer producer;
+
   // Close the connection after this response (set automatically when a body was not read).
   bool close = false;
 };
@@ -73,25 +100,44 @@ HttpResponse json_response(unsigned status, std::string body);
 
 using HttpHandler = std::function<asio::awaitable<HttpResponse>(HttpRequest&, BodyReader&)>;
 
+enum class SlowClientPhase { kHeaders, kBody };
+
 struct HttpServerOptions {
   std::string listen = "127.0.0.1:8080";  // host:port; port 0 picks a free one
   int io_threads = 2;
   int max_connections = 1024;
-  std::chrono::milliseconds header_timeout{10'000};     // time to send the request head
+  // Deadline for the whole request head (and TLS handshake), not per read: a client that
+  // trickles header bytes is closed when it passes.
+  std::chrono::milliseconds header_timeout{10'000};
   std::chrono::milliseconds idle_timeout{60'000};       // keep-alive wait between requests
-  std::chrono::milliseconds body_read_timeout{30'000};  // max gap between body bytes
+  std::chrono::milliseconds body_read_timeout{30'000};  // max gap between body bytes; writes
+  // Minimum body rate over a sliding window after a grace period (408 below it).
+  BodyRateOptions body_rate{10 * 1024, std::chrono::seconds(10), std::chrono::seconds(20)};
   size_t max_header_bytes = 16 * 1024;
+  // PEM files; both set: the listener speaks HTTPS only. Both empty: plain HTTP.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // Called (on an I/O thread, must not block) when a client is closed for being too slow.
+  std::function<void(SlowClientPhase)> on_slow_client;
 };
+
+struct ConnectionState;
+class TlsContext;
 
 class HttpServer {
  public:
-  // Binds (so the port is known at once); kInvalidArgument for a bad listen address,
-  // kUnavailable when the port is taken.
+  // Binds (so the port is known at once); kInvalidArgument for a bad listen address or an
+  // unusable TLS certificate or key, kUnavailable when the port is taken.
   static Result<std::unique_ptr<HttpServer>> bind(HttpServerOptions options, HttpHandler handler);
   ~HttpServer();
 
   void start();  // runs io threads in the background
-  // Stops accepting, then waits up to `grace` for open requests before closing everything.
+  // Stops accepting (new connections are refused once this returns) and closes connections
+  // that wait for a request; requests in progress go on, then their connections close.
+  // Streamed responses are told to finish. Idempotent.
+  void begin_stop();
+  // begin_stop(), then waits up to `grace` for requests in progress before closing
+  // everything and joining the I/O threads.
   void stop(std::chrono::milliseconds grace);
 
   uint16_t port() const { return port_; }
@@ -101,15 +147,21 @@ class HttpServer {
   HttpServer(HttpServerOptions options, HttpHandler handler);
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> serve(asio::ip::tcp::socket socket);
+  void track(const std::shared_ptr<ConnectionState>& state);
+  void untrack(const std::shared_ptr<ConnectionState>& state);
 
   HttpServerOptions options_;
   HttpHandler handler_;
+  std::shared_ptr<TlsContext> tls_;  // null: plain HTTP
   asio::io_context io_;
   asio::ip::tcp::acceptor acceptor_;
   uint16_t port_ = 0;
   std::atomic<int> connections_{0};
-  std::atomic<int> requests_in_flight_{0};
   std::atomic<bool> stopping_{false};
+  std::mutex stop_mutex_;
+  bool joined_ = false;  // guarded by stop_mutex_
+  std::mutex connections_mutex_;
+  std::vector<std::shared_ptr<ConnectionState>> live_;  // guarded by connections_mutex_
   std::vector<std::thread> threads_;
 };
 

@@ -1,5 +1,8 @@
 #include "producer/ingest_config.h"
 
+#include "producer/auth.h"
+#include "producer/tls_context.h"
+
 namespace upfleet {
 namespace {
 
@@ -12,6 +15,40 @@ std::string default_advertise_url(const std::string& listen) {
       endpoint->address().is_unspecified() ? host_name() : endpoint->address().to_string();
   if (endpoint->address().is_v6()) host = "[" + host + "]";
   return "http://" + host + ":" + std::to_string(endpoint->port());
+}
+
+void read_tls(ConfigReader& reader, HttpServerOptions& http) {
+  http.tls_cert_file = reader.get_string("http.tls.cert_file", "");
+  http.tls_key_file = reader.get_string("http.tls.key_file", "");
+  if (http.tls_cert_file.empty() && http.tls_key_file.empty()) return;
+  if (http.tls_cert_file.empty() || http.tls_key_file.empty()) {
+    reader.add_problem(http.tls_cert_file.empty() ? "http.tls.cert_file" : "http.tls.key_file",
+                       "is empty but its partner is set; set both http.tls.cert_file and "
+                       "http.tls.key_file for HTTPS, or neither for plain HTTP");
+    return;
+  }
+  // Loading now makes --check-config catch a bad certificate, not just the first start.
+  if (auto loaded = TlsContext::load(http.tls_cert_file, http.tls_key_file); !loaded) {
+    const std::string& message = loaded.error().message;
+    const size_t colon = message.find(": ");
+    reader.add_problem(message.substr(0, colon), message.substr(colon + 2));
+  }
+}
+
+// auth.tokens plus the lines of auth.tokens_file; values never appear in messages.
+std::vector<std::string> read_auth_tokens(ConfigReader& reader) {
+  std::vector<std::string> tokens = reader.get_list("auth.tokens");
+  const std::string file = reader.get_string("auth.tokens_file", "");
+  if (!file.empty()) {
+    auto from_file = read_tokens_file(file);
+    if (!from_file) {
+      reader.add_problem("auth.tokens_file",
+                         from_file.error().message + "; point it at a readable file of tokens");
+    } else {
+      tokens.insert(tokens.end(), from_file->begin(), from_file->end());
+    }
+  }
+  return tokens;
 }
 
 }  // namespace
@@ -48,14 +85,34 @@ Result<IngestConfig> load_ingest_config(const std::optional<std::filesystem::pat
   config.http.body_read_timeout = reader.get_duration(
       "http.body_read_timeout", std::chrono::seconds(30), std::chrono::milliseconds(100));
   config.max_body_bytes = reader.get_bytes("http.max_body_bytes", 5ull << 30, 1, kMaxAllowedBody);
-  config.blocking_threads = static_cast<int>(reader.get_int("http.blocking_threads", 8, 1, 256));
+  config.http.body_rate.min_bytes_per_second =
+      reader.get_bytes("http.min_body_rate", 10 * 1024, 0, 1ull << 40);
+  config.http.body_rate.grace = reader.get_duration(
+      "http.body_rate_grace", std::chrono::seconds(10), std::chrono::milliseconds(0));
+  config.http.body_rate.window = reader.get_duration(
+      "http.body_rate_window", std::chrono::seconds(20), std::chrono::milliseconds(100));
+  config.shutdown_grace = reader.get_duration("http.shutdown_grace", std::chrono::seconds(20),
+                                              std::chrono::milliseconds(0));
+  config.max_event_streams =
+      static_cast<int>(reader.get_int("http.max_event_streams", 256, 0, 1'000'000));
+  read_tls(reader, config.http);
+  config.blocking_threads = static_cast<int>(reader.get_int("http.blocking_threads", 32, 1, 256));
 
   config.spool.dir = reader.get_string("spool.dir", "/var/tmp/upfleet/spool");
   config.spool.max_bytes = reader.get_bytes("spool.max_bytes", 10ull << 30, 1, UINT64_MAX);
   config.spool.min_free_bytes =
       reader.get_bytes("spool.min_free_bytes", 256ull << 20, 0, UINT64_MAX);
+  // A bare 0 (no unit) turns expiry off, as the docs promise.
+  config.spool_ttl = reader.get_string("spool.ttl", "") == "0"
+                         ? std::chrono::milliseconds(0)
+                         : reader.get_duration("spool.ttl", std::chrono::hours(24 * 7),
+                                               std::chrono::milliseconds(0));
+  if (config.spool_ttl.count() > 0 && config.spool_ttl < std::chrono::minutes(1)) {
+    // Shorter would delete uploads a busy fleet simply has not reached yet.
+    reader.add_problem("spool.ttl", "is shorter than 1m; use e.g. 168h, or 0 to keep uploads");
+  }
   config.spool_token = reader.get_secret("spool.token");
-  config.auth_tokens = reader.get_list("auth.tokens");
+  config.auth_tokens = read_auth_tokens(reader);
   config.default_bucket = reader.get_string("s3.bucket", "upfleet");
   config.metrics_listen = reader.get_string("metrics.listen", "");
   config.kafka = read_kafka_section(reader, "upfleet-ingest");

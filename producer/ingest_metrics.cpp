@@ -32,6 +32,8 @@ IngestMetrics::IngestMetrics(std::shared_ptr<prometheus::Registry> registry)
                              "Jobs published again by the startup recovery scan")),
       spool_deleted(counter(*registry, "upfleet_spool_deleted_files_total",
                             "Spooled files deleted after their upload reached S3")),
+      spool_expired(counter(*registry, "upfleet_spool_expired_files_total",
+                            "Spooled uploads deleted unfinished because they outlived spool.ttl")),
       accept_seconds(histogram(*registry, "upfleet_ingest_accept_duration_seconds",
                                "Time from request head to 202, including fsync and Kafka ack",
                                duration_buckets())),
@@ -45,14 +47,25 @@ IngestMetrics::IngestMetrics(std::shared_ptr<prometheus::Registry> registry)
           gauge(*registry, "upfleet_ingest_open_connections", "Open client connections")),
       status_view_uploads(gauge(*registry, "upfleet_ingest_status_view_uploads",
                                 "Uploads known to the status view")),
+      event_streams(gauge(*registry, "upfleet_ingest_sse_streams",
+                          "Open server-sent event streams (GET /v1/uploads/{id}/events)")),
       registry_(std::move(registry)),
       requests_(prometheus::BuildCounter()
                     .Name("upfleet_ingest_requests_total")
                     .Help("HTTP requests by route and status code")
-                    .Register(*registry_)) {}
+                    .Register(*registry_)),
+      slow_clients_(prometheus::BuildCounter()
+                        .Name("upfleet_ingest_slow_client_closes_total")
+                        .Help("Connections closed because the client sent its request head or "
+                              "body too slowly")
+                        .Register(*registry_)) {}
 
 void IngestMetrics::count_request(const std::string& route, unsigned code) {
   requests_.Add({{"route", route}, {"code", std::to_string(code)}}).Increment();
+}
+
+void IngestMetrics::count_slow_client(const std::string& phase) {
+  slow_clients_.Add({{"phase", phase}}).Increment();
 }
 
 }  // namespace upfleet

@@ -9,8 +9,10 @@ namespace bhttp = beast::http;
 namespace {
 
 constexpr std::string_view kFilesPrefix = "/v1/files/";
+constexpr std::string_view kFilesPath = "/v1/files";
 constexpr std::string_view kUploadsPrefix = "/v1/uploads/";
 constexpr std::string_view kSpoolPrefix = "/internal/spool/";
+constexpr std::string_view kEventsSuffix = "/events";
 
 }  // namespace
 
@@ -43,6 +45,20 @@ asio::awaitable<HttpResponse> IngestService::route(HttpRequest& request, BodyRea
       co_return json_error(405, "method_not_allowed", "use PUT /v1/files/{key}");
     }
     co_return co_await put_file(request, body);
+  }
+  if (path == kFilesPath) {
+    name = "post_files";
+    if (method != bhttp::verb::post) {
+      co_return json_error(405, "method_not_allowed", "use POST /v1/files (multipart/form-data)");
+    }
+    co_return co_await post_files(request, body);
+  }
+  if (path.starts_with(kUploadsPrefix) && path.ends_with(kEventsSuffix)) {
+    name = "upload_events";
+    if (method != bhttp::verb::get) {
+      co_return json_error(405, "method_not_allowed", "use GET /v1/uploads/{id}/events");
+    }
+    co_return get_events(request);
   }
   if (path.starts_with(kUploadsPrefix)) {
     name = "get_upload";

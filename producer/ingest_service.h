@@ -26,6 +26,8 @@ struct IngestOptions {
   std::chrono::milliseconds publish_timeout{10'000};
   std::vector<std::string> auth_tokens;  // empty: client auth off
   std::string spool_token;               // empty: spool endpoint answers loopback only
+  int max_event_streams = 256;           // concurrent GET /v1/uploads/{id}/events streams
+  std::chrono::milliseconds event_keepalive{15'000};  // SSE comment when nothing happened
 };
 
 class IngestService {
@@ -52,7 +54,12 @@ class IngestService {
  private:
   asio::awaitable<HttpResponse> route(HttpRequest& request, BodyReader& body, std::string& name);
   asio::awaitable<HttpResponse> put_file(HttpRequest& request, BodyReader& body);
+  // POST /v1/files (multipart/form-data): form_upload_handler.cpp.
+  asio::awaitable<HttpResponse> post_files(HttpRequest& request, BodyReader& body);
   HttpResponse get_upload(const HttpRequest& request);
+  // GET /v1/uploads/{id}/events (server-sent events): events_handler.cpp.
+  HttpResponse get_events(const HttpRequest& request);
+  asio::awaitable<void> stream_events(std::string upload_id, ChunkWriter& writer);
   HttpResponse get_spooled(const HttpRequest& request);
   HttpResponse metrics();
   bool client_authorized(const HttpRequest& request) const;
@@ -70,6 +77,7 @@ class IngestService {
   asio::thread_pool& blocking_;
   const Clock& clock_;
   std::atomic<bool> ready_{false};
+  std::atomic<int> event_streams_{0};
 };
 
 }  // namespace upfleet

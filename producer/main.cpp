@@ -11,6 +11,7 @@
 #include "producer/disk_spool.h"
 #include "producer/ingest_config.h"
 #include "producer/ingest_service.h"
+#include "producer/spool_janitor.h"
 
 namespace {
 
@@ -69,7 +70,7 @@ int main(int argc, char** argv) {
   IngestService service(
       IngestOptions{config->ingest_id, config->advertise_url, config->default_bucket,
                     config->max_body_bytes, config->publish_timeout, config->auth_tokens,
-                    config->spool_token},
+                    config->spool_token, config->max_event_streams},
       **spool, jobs, statuses, view, metrics, blocking, clock);
   view.set_listener([&service](const StatusEvent& event) { service.on_status(event); });
 
@@ -87,6 +88,9 @@ int main(int argc, char** argv) {
       std::chrono::seconds(30));
   if (!reader) return fatal(reader.error());
 
+  config->http.on_slow_client = [&metrics](SlowClientPhase phase) {
+    metrics.count_slow_client(phase == SlowClientPhase::kHeaders ? "headers" : "body");
+  };
   auto server = HttpServer::bind(config->http, [&service](HttpRequest& request, BodyReader& body) {
     return service.handle(request, body);
   });
@@ -111,6 +115,17 @@ int main(int argc, char** argv) {
   service.set_ready(true);
   log::info("ready", {{"status_view_uploads", view.size()}});
 
+  SpoolJanitor janitor(SpoolJanitorOptions{.ingest_id = config->ingest_id,
+                                           .ttl = config->spool_ttl,
+                                           .publish_timeout = config->publish_timeout},
+                       **spool, statuses, view, metrics, clock);
+  std::jthread janitor_thread;
+  if (config->spool_ttl.count() > 0) {
+    janitor_thread = std::jthread([&janitor](std::stop_token stop) { janitor.run(stop); });
+  } else {
+    log::info("spool.ttl is 0: spooled uploads never expire");
+  }
+
   // Gauges for scrapes of metrics.listen, which does not pass through the service.
   std::jthread gauges([&](std::stop_token stop) {
     while (!stop.stop_requested()) {
@@ -126,7 +141,8 @@ int main(int argc, char** argv) {
   log::info("shutting down", {{"signal", signal_name}});
   service.set_ready(false);
   gauges.request_stop();
-  (*server)->stop(std::chrono::seconds(20));
+  janitor_thread.request_stop();
+  (*server)->stop(config->shutdown_grace);
   (*producer)->flush(std::chrono::seconds(5));
   blocking.join();
   log::info("stopped");

@@ -6,35 +6,18 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/object_key.h"
+#include "producer/checksum_header.h"
 #include "producer/ingest_service.h"
 #include "producer/run_blocking.h"
+#include "producer/upload_replies.h"
 
 namespace upfleet {
 namespace bhttp = beast::http;
 
 namespace {
 
-constexpr size_t kBodyChunkBytes = 1 << 20;
+constexpr size_t kBodyChunkBytes = 256 * 1024;  // per upload in flight
 constexpr std::string_view kFilesPrefix = "/v1/files/";
-
-HttpResponse spool_error(const Error& error) {
-  switch (error.code) {
-    case ErrorCode::kTooLarge: {
-      HttpResponse response = json_error(413, "too_large", error.message);
-      response.close = true;
-      return response;
-    }
-    case ErrorCode::kResourceExhausted: {
-      HttpResponse response = json_error(507, "insufficient_storage", error.message);
-      response.headers.emplace_back("Retry-After", "30");
-      response.close = true;
-      return response;
-    }
-    case ErrorCode::kTimeout: return json_error(408, "request_timeout", error.message);
-    case ErrorCode::kInvalidArgument: return json_error(400, "bad_request", error.message);
-    default: return json_error(500, "spool_failed", error.message);
-  }
-}
 
 }  // namespace
 
@@ -85,12 +68,12 @@ Status IngestService::publish(const SpoolManifest& manifest) {
   }
   metrics_.publish_seconds.Observe(
       std::chrono::duration<double>(clock_.steady_now() - started).count());
-  SpoolManifest published = manifest;
-  published.state = SpoolState::kPublished;
-  // Failing to record this only means recovery would publish the job once more.
-  if (auto written = spool_.write_manifest(published); !written) {
-    log::warn("could not mark manifest published",
-              {{"upload_id", manifest.upload_id}, {"error", written.error().message}});
+  // Failing to record this only means recovery would publish the job once more; kNotFound
+  // means a fast worker's `uploaded` already removed the bytes.
+  if (auto marked = spool_.mark_published(manifest.upload_id);
+      !marked && marked.error().code != ErrorCode::kNotFound) {
+    log::warn("could not mark upload published",
+              {{"upload_id", manifest.upload_id}, {"error", marked.error().message}});
   }
   view_.apply(queued);
   return {};
@@ -115,6 +98,15 @@ asio::awaitable<HttpResponse> IngestService::put_file(HttpRequest& request, Body
             std::to_string(options_.max_body_bytes) + " (http.max_body_bytes)");
     response.close = true;
     co_return response;
+  }
+  // A malformed checksum is refused before any byte is read, like a bad key.
+  std::optional<std::string> expected_sha256;
+  const auto checksum_header = request.headers->find(
+      beast::string_view(kChecksumSha256Header.data(), kChecksumSha256Header.size()));
+  if (checksum_header != request.headers->end()) {
+    auto parsed = parse_sha256_checksum(std::string_view(checksum_header->value()));
+    if (!parsed) co_return json_error(400, "invalid_checksum", parsed.error().message);
+    expected_sha256 = std::move(*parsed);
   }
 
   SpoolManifest manifest;
@@ -149,6 +141,10 @@ asio::awaitable<HttpResponse> IngestService::put_file(HttpRequest& request, Body
 
   auto committed = co_await run_blocking(blocking_, [&writer] { return (*writer)->commit(); });
   if (!committed) co_return spool_error(committed.error());
+  if (expected_sha256 && *expected_sha256 != committed->sha256) {
+    (void)spool_.remove(manifest.upload_id);
+    co_return checksum_mismatch(manifest.key, *expected_sha256, committed->sha256);
+  }
   manifest.size = committed->size;
   manifest.sha256 = committed->sha256;
 

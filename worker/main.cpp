@@ -64,7 +64,8 @@ int main(int argc, char** argv) {
   upload::ByteBudget budget(config->max_buffer_bytes);
   upload::Uploader uploader(**s3_client, budget, config->upload);
   s3::S3ObjectStore store(**s3_client, uploader);
-  DefaultSourceOpener sources(transport, config->spool_token);
+  http::CurlTransport spool_transport(config->spool_transport);
+  DefaultSourceOpener sources(spool_transport, config->spool_token);
 
   auto producer = kafka::KafkaProducer::create(config->kafka.settings, config->publish_timeout);
   if (!producer) return fatal(producer.error());

@@ -42,6 +42,10 @@ Result<WorkerConfig> load_worker_config(const std::optional<std::filesystem::pat
   }
   config.transport.ca_file = reader.get_string("s3.ca_file", "");
   config.transport.insecure = reader.get_bool("s3.insecure_skip_verify", false);
+  // Ingests behind their own CA (http.tls.*) need it here; without it the S3 settings apply,
+  // as they did when one transport served both.
+  config.spool_transport = config.transport;
+  config.spool_transport.ca_file = reader.get_string("spool.ca_file", config.transport.ca_file);
   config.spool_token = reader.get_secret("spool.token");
   config.metrics_listen = reader.get_string("metrics.listen", "127.0.0.1:9091");
   // Defaults ride out a few minutes of S3 or ingest trouble before a job is dead-lettered.

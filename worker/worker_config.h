@@ -22,14 +22,15 @@ struct WorkerConfig {
   kafka::KafkaJobSourceOptions consumer;
   std::chrono::milliseconds publish_timeout{10'000};
   s3::S3Config s3;
-  std::string default_bucket;                // s3.bucket: used when a job names no bucket
-  upload::UploaderOptions upload;            // upload.*: part sizes, parallelism, part retries
-  uint64_t max_buffer_bytes = 256ull << 20;  // upload.max_buffer_bytes: all jobs' part buffers
-  http::CurlTransportOptions transport;
-  std::string spool_token;     // spool.token: presented to ingests' /internal/spool
-  std::string metrics_listen;  // metrics.listen
-  BackoffPolicy retry;         // worker.max_attempts, worker.retry_base, worker.retry_cap
-  JobLoopOptions loop;         // worker.ordering, concurrency, in-flight bounds, grace, commits
+  std::string default_bucket;                  // s3.bucket: used when a job names no bucket
+  upload::UploaderOptions upload;              // upload.*: part sizes, parallelism, part retries
+  uint64_t max_buffer_bytes = 256ull << 20;    // upload.max_buffer_bytes: all jobs' part buffers
+  http::CurlTransportOptions transport;        // S3: s3.ca_file, s3.insecure_skip_verify
+  http::CurlTransportOptions spool_transport;  // ingests' https:// spool: spool.ca_file
+  std::string spool_token;                     // spool.token: presented to ingests' /internal/spool
+  std::string metrics_listen;                  // metrics.listen
+  BackoffPolicy retry;  // worker.max_attempts, worker.retry_base, worker.retry_cap
+  JobLoopOptions loop;  // worker.ordering, concurrency, in-flight bounds, grace, commits
   log::Level log_level = log::Level::kInfo;
 };
 

@@ -46,8 +46,8 @@ TEST(KafkaOutageTest, PutAnswers503WithinTimeoutAndKeepsNothing) {
   for (const auto& name : pipeline.spool_files()) {
     EXPECT_FALSE(name.ends_with(".part")) << name;
   }
-  // Only the upload accepted before the outage is held (its bytes and manifest).
-  EXPECT_EQ(pipeline.spool_files().size(), 2u);
+  // Only the upload accepted before the outage is held (bytes, manifest, published marker).
+  EXPECT_EQ(pipeline.spool_files().size(), 3u) << ::testing::PrintToString(pipeline.spool_files());
 
   ASSERT_EQ(services("kafka-start"), 0);
   restarter.stopped = false;

@@ -7,9 +7,9 @@
 #include <random>
 
 #include "common/crypto/sha256.h"
-#include "common/s3/s3_client.h"
 #include "tests/support/fault_proxy.h"
 #include "tests/support/pipeline.h"
+#include "tests/support/s3_test_client.h"
 
 namespace upfleet::testing {
 namespace {
@@ -22,18 +22,6 @@ std::string random_bytes(size_t size, uint64_t seed) {
     std::memcpy(data.data() + i, &word, 8);
   }
   return data;
-}
-
-std::unique_ptr<s3::S3Client> s3_client(const ServicesEnv& env, http::HttpTransport& transport,
-                                        const Clock& clock) {
-  s3::S3Config config;
-  config.endpoint = env.s3_endpoint;
-  config.region = env.s3_region;
-  config.access_key_id = env.s3_access_key_id;
-  config.secret_access_key = env.s3_secret_access_key;
-  config.path_style = env.s3_path_style;
-  auto client = s3::S3Client::create(config, transport, clock);
-  return client ? std::move(*client) : nullptr;
 }
 
 TEST(WorkerCrashTest, KilledMidUploadResumesWithoutResendingStoredParts) {

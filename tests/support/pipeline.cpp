@@ -29,6 +29,14 @@ Pipeline::~Pipeline() {
 
 bool Pipeline::start_ingest() {
   ingest_port_ = free_port();
+  return restart_ingest();
+}
+
+bool Pipeline::restart_ingest() {
+  if (ingest_) ingest_->terminate(std::chrono::seconds(10));
+  const std::string log_name =
+      ingest_runs_ == 0 ? "ingest.log" : "ingest-" + std::to_string(ingest_runs_) + ".log";
+  ++ingest_runs_;
   std::map<std::string, std::string> env = {
       {"UPFLEET_HTTP_LISTEN", "127.0.0.1:" + std::to_string(ingest_port_)},
       {"UPFLEET_SPOOL_DIR", spool_dir_.string()},
@@ -39,8 +47,7 @@ bool Pipeline::start_ingest() {
       {"UPFLEET_INGEST_ID", "ingest-" + name_},
   };
   for (const auto& [k, v] : ingest_env) env[k] = v;
-  ingest_ =
-      ChildProcess::start(built_binary("upfleet-ingest"), {}, env, dir_.path() / "ingest.log");
+  ingest_ = ChildProcess::start(built_binary("upfleet-ingest"), {}, env, dir_.path() / log_name);
   if (!ingest_) return false;
   const bool ready =
       eventually([this] { return ingest_->running() && request("GET", "/readyz").status == 200; },

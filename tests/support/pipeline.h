@@ -36,6 +36,9 @@ class Pipeline {
 
   // Starts the ingest and waits until /readyz answers 200. False (with the log printed) if not.
   bool start_ingest();
+  // Starts the ingest again after it exited or was killed: same port, spool dir and ingest id
+  // (claim-check URIs stay valid); each run logs to its own file. Waits for /readyz.
+  bool restart_ingest();
   // Starts one more worker; waits until its metrics endpoint answers.
   bool start_worker();
 
@@ -78,6 +81,7 @@ class Pipeline {
   std::string group_id_;
   std::string key_prefix_;
   uint16_t ingest_port_ = 0;
+  int ingest_runs_ = 0;
   std::vector<uint16_t> worker_metrics_ports_;
   http::CurlTransport transport_;
   std::unique_ptr<ChildProcess> ingest_;

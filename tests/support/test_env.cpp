@@ -1,7 +1,9 @@
 #include "tests/support/test_env.h"
 
 #include <cstdlib>
+#include <fstream>
 #include <random>
+#include <sstream>
 #include <system_error>
 
 namespace upfleet::testing {
@@ -13,6 +15,25 @@ std::string env_or(const char* name, std::string fallback) {
 }
 
 }  // namespace
+
+std::set<std::string> files_in(const std::filesystem::path& dir) {
+  std::set<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    names.insert(entry.path().filename());
+  }
+  return names;
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+void write_file(const std::filesystem::path& path, std::string_view text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
 
 std::string unique_suffix() {
   static thread_local std::mt19937_64 rng{std::random_device{}()};

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -21,6 +22,15 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// Names of the entries directly in `dir`.
+std::set<std::string> files_in(const std::filesystem::path& dir);
+
+// The whole file as bytes ("" when it cannot be read).
+std::string read_file(const std::filesystem::path& path);
+
+// Creates or replaces `path` with `text`.
+void write_file(const std::filesystem::path& path, std::string_view text);
 
 // A short random hex string, for unique topic, key and group names per test.
 std::string unique_suffix();

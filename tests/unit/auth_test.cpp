@@ -83,5 +83,30 @@ TEST(TokenAccepted, AnEmptyConfiguredTokenDoesNotLetEmptyCredentialsIn) {
   EXPECT_FALSE(token_accepted("Bearer ", {""}));
 }
 
+TEST(TokensFile, OneTokenPerLineWithCommentsAndBlankLines) {
+  auto tokens = parse_tokens("# client tokens\n\nalpha-1\n  beta-2  \r\n\t# old: gamma\nlast");
+  ASSERT_TRUE(tokens.has_value()) << tokens.error().message;
+  EXPECT_EQ(*tokens, (std::vector<std::string>{"alpha-1", "beta-2", "last"}));
+  EXPECT_TRUE(token_accepted("Bearer beta-2", *tokens));
+}
+
+TEST(TokensFile, EmptyTextHasNoTokens) {
+  EXPECT_TRUE(parse_tokens("").value().empty());
+  EXPECT_TRUE(parse_tokens("\n# nothing\n\n").value().empty());
+}
+
+TEST(TokensFile, TokenWithInnerSpaceIsAnErrorThatDoesNotEchoIt) {
+  auto tokens = parse_tokens("good\nsecret part\n");
+  ASSERT_FALSE(tokens.has_value());
+  EXPECT_NE(tokens.error().message.find("line 2"), std::string::npos);
+  EXPECT_EQ(tokens.error().message.find("secret"), std::string::npos);
+}
+
+TEST(TokensFile, UnreadableFileIsAnError) {
+  auto tokens = read_tokens_file("/nonexistent/upfleet/tokens");
+  ASSERT_FALSE(tokens.has_value());
+  EXPECT_NE(tokens.error().message.find("cannot read"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace upfleet

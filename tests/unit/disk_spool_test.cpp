@@ -5,9 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <fstream>
 #include <set>
-#include <sstream>
 #include <string>
 
 #include "common/crypto/sha256.h"
@@ -17,29 +15,15 @@ namespace upfleet {
 namespace {
 
 namespace fs = std::filesystem;
+using upfleet::testing::files_in;
+using upfleet::testing::read_file;
 using upfleet::testing::TempDir;
+using upfleet::testing::write_file;
 
 constexpr std::string_view kId = "0191d2f0a1b2ffffeeeeddddccccbbbb";
 
 std::span<const std::byte> bytes_of(std::string_view text) {
   return std::as_bytes(std::span(text.data(), text.size()));
-}
-
-std::set<std::string> files_in(const fs::path& dir) {
-  std::set<std::string> names;
-  for (const auto& entry : fs::directory_iterator(dir)) names.insert(entry.path().filename());
-  return names;
-}
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-void write_file(const fs::path& path, std::string_view text) {
-  std::ofstream(path, std::ios::binary) << text;
 }
 
 std::string read_all(ByteSource& source) {
@@ -253,9 +237,11 @@ TEST(UploadIdValidation, AcceptsGeneratedShape) {
 
 TEST_F(DiskSpoolTest, ManifestRoundTrip) {
   auto spool = open_spool();
+  spool_bytes(*spool, kId, "some bytes");
   const SpoolManifest written = manifest_for(kId, SpoolState::kPublished);
   ASSERT_TRUE(spool->write_manifest(written).has_value());
-  EXPECT_EQ(files_in(spool_dir()), (std::set<std::string>{std::string(kId) + ".json"}));
+  EXPECT_EQ(files_in(spool_dir()),
+            (std::set<std::string>{std::string(kId) + ".data", std::string(kId) + ".json"}));
   auto read = spool->read_manifest(kId);
   ASSERT_TRUE(read.has_value()) << read.error().message;
   EXPECT_EQ(read->upload_id, written.upload_id);
@@ -272,11 +258,13 @@ TEST_F(DiskSpoolTest, ManifestRoundTrip) {
 
 TEST_F(DiskSpoolTest, ManifestIsReplacedByANewerOne) {
   auto spool = open_spool();
+  spool_bytes(*spool, kId, "some bytes");
   ASSERT_TRUE(spool->write_manifest(manifest_for(kId, SpoolState::kSpooled)).has_value());
   EXPECT_EQ(spool->read_manifest(kId)->state, SpoolState::kSpooled);
   ASSERT_TRUE(spool->write_manifest(manifest_for(kId, SpoolState::kPublished)).has_value());
   EXPECT_EQ(spool->read_manifest(kId)->state, SpoolState::kPublished);
-  EXPECT_EQ(files_in(spool_dir()), (std::set<std::string>{std::string(kId) + ".json"}));
+  EXPECT_EQ(files_in(spool_dir()),
+            (std::set<std::string>{std::string(kId) + ".data", std::string(kId) + ".json"}));
 }
 
 TEST_F(DiskSpoolTest, MissingManifestIsNotFound) {
@@ -341,9 +329,9 @@ TEST_F(DiskSpoolTest, RecoverCleansUpAndReturnsHeldManifests) {
     spool_bytes(*spool, "spooled", "123");
     ASSERT_TRUE(spool->write_manifest(manifest_for("spooled", SpoolState::kSpooled)).has_value());
     spool_bytes(*spool, "nomanifest", "never acknowledged");
-    ASSERT_TRUE(spool->write_manifest(manifest_for("nodata")).has_value());
   }
-  // What a crash leaves behind.
+  // What a crash leaves behind (a manifest whose bytes were deleted just before).
+  write_file(spool_dir() / "nodata.json", R"({"upload_id":"nodata","key":"k"})");
   write_file(spool_dir() / "partial.part", "half an upload");
   write_file(spool_dir() / "held2.json.tmp", "{\"upload_id\":");
 
@@ -362,6 +350,30 @@ TEST_F(DiskSpoolTest, RecoverCleansUpAndReturnsHeldManifests) {
             (std::set<std::string>{"held.data", "held.json", "spooled.data", "spooled.json"}));
   EXPECT_EQ(spool->usage().bytes, held_data.size() + 3);
   EXPECT_EQ(spool->usage().files, 2u);
+}
+
+TEST_F(DiskSpoolTest, PublishedMarkerSurvivesARestartAndGoesWithTheUpload) {
+  {
+    auto spool = open_spool();
+    spool_bytes(*spool, "marked", "bytes");
+    ASSERT_TRUE(spool->write_manifest(manifest_for("marked")).has_value());
+    ASSERT_EQ(spool->read_manifest("marked")->state, SpoolState::kSpooled);
+    ASSERT_TRUE(spool->mark_published("marked").has_value());
+    EXPECT_EQ(spool->read_manifest("marked")->state, SpoolState::kPublished);
+    EXPECT_EQ(error_code(spool->mark_published("gone")), ErrorCode::kNotFound);
+    EXPECT_FALSE(fs::exists(spool_dir() / "gone.published")) << "no marker without bytes";
+  }
+  write_file(spool_dir() / "orphan.published", "");  // its bytes were removed before a crash
+
+  auto spool = open_spool();
+  auto held = spool->recover();
+  ASSERT_TRUE(held.has_value()) << held.error().message;
+  ASSERT_EQ(held->size(), 1u);
+  EXPECT_EQ(held->front().state, SpoolState::kPublished) << "recovery must not publish it again";
+  EXPECT_EQ(files_in(spool_dir()),
+            (std::set<std::string>{"marked.data", "marked.json", "marked.published"}));
+  ASSERT_TRUE(spool->remove("marked").has_value());
+  EXPECT_TRUE(files_in(spool_dir()).empty());
 }
 
 TEST_F(DiskSpoolTest, RecoverOfEmptySpoolReturnsNothing) {

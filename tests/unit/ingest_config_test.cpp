@@ -6,31 +6,21 @@
 #include <fstream>
 #include <map>
 
+#include "tests/support/config_env.h"
 #include "tests/support/test_env.h"
 
 namespace upfleet {
 namespace {
 
 using namespace std::chrono_literals;
+using upfleet::testing::env_of;
+using upfleet::testing::error_of;
 using upfleet::testing::TempDir;
-
-EnvLookup env_of(std::map<std::string, std::string> vars) {
-  return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
-    auto it = vars.find(name);
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-}
 
 std::filesystem::path write_yaml(const TempDir& dir, const std::string& text) {
   const auto path = dir.path() / "ingest.yaml";
   std::ofstream(path) << text;
   return path;
-}
-
-std::string error_of(const Result<IngestConfig>& config) {
-  EXPECT_FALSE(config.has_value());
-  return config ? "" : config.error().message;
 }
 
 TEST(IngestConfig, DefaultsWithEmptyEnvironment) {
@@ -51,7 +41,7 @@ TEST(IngestConfig, DefaultsWithEmptyEnvironment) {
   EXPECT_EQ(config->kafka.topics.status, "upfleet.status");
   EXPECT_EQ(config->log_level, log::Level::kInfo);
   EXPECT_EQ(config->http.io_threads, 2);
-  EXPECT_EQ(config->blocking_threads, 8);
+  EXPECT_EQ(config->blocking_threads, 32);
 }
 
 TEST(IngestConfig, ReadsFileAndEnvironmentOverrides) {

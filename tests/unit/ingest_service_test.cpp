@@ -3,31 +3,15 @@
 // the exact bytes on the wire matter).
 #include "producer/ingest_service.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
 
-#include <filesystem>
-#include <fstream>
-#include <functional>
-#include <memory>
 #include <nlohmann/json.hpp>
-#include <set>
 #include <sstream>
 #include <string>
 
 #include "common/crypto/sha256.h"
-#include "common/http/curl_transport.h"
 #include "common/ids.h"
-#include "producer/disk_spool.h"
-#include "producer/http_server.h"
-#include "tests/fakes/fake_clock.h"
-#include "tests/fakes/fake_job_publisher.h"
-#include "tests/fakes/fake_status_sink.h"
-#include "tests/support/test_env.h"
+#include "tests/unit/ingest_harness.h"
 
 namespace upfleet {
 namespace {
@@ -35,26 +19,14 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using nlohmann::json;
-using upfleet::testing::FakeClock;
-using upfleet::testing::FakeJobPublisher;
-using upfleet::testing::FakeStatusSink;
-using upfleet::testing::TempDir;
+using upfleet::testing::files_in;
+using upfleet::testing::IngestHarness;
+using upfleet::testing::raw_exchange;
+using upfleet::testing::RawResponse;
+using upfleet::testing::read_file;
 
 constexpr std::string_view kAdvertiseUrl = "http://ingest-0.ingest.test:8080";
 constexpr std::string_view kIngestId = "ingest-0";
-
-std::set<std::string> files_in(const fs::path& dir) {
-  std::set<std::string> names;
-  for (const auto& entry : fs::directory_iterator(dir)) names.insert(entry.path().filename());
-  return names;
-}
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 std::string pattern(size_t size) {
   std::string out(size, '\0');
@@ -62,111 +34,16 @@ std::string pattern(size_t size) {
   return out;
 }
 
-// A response read off a raw socket.
-struct RawResponse {
-  int status = 0;
-  std::string head;
-  std::string body;
-};
-
-// Sends `request` as-is in one write and reads until the server closes the connection.
-RawResponse raw_exchange(uint16_t port, const std::string& request) {
-  RawResponse response;
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) {
-    ADD_FAILURE() << "socket failed";
-    return response;
-  }
-  timeval timeout{10, 0};  // a safety net: a broken server must not hang the suite
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    ADD_FAILURE() << "connect failed";
-    ::close(fd);
-    return response;
-  }
-  size_t sent = 0;
-  while (sent < request.size()) {
-    const ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) break;
-    sent += static_cast<size_t>(n);
-  }
-  std::string text;
-  char buf[4096];
-  for (;;) {
-    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) break;
-    text.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  const size_t head_end = text.find("\r\n\r\n");
-  if (text.rfind("HTTP/1.1 ", 0) != 0 || head_end == std::string::npos) {
-    ADD_FAILURE() << "not an HTTP response: " << text;
-    return response;
-  }
-  response.status = std::stoi(text.substr(9, 3));
-  response.head = text.substr(0, head_end);
-  response.body = text.substr(head_end + 4);
-  return response;
-}
-
-class IngestServiceTest : public ::testing::Test {
+class IngestServiceTest : public IngestHarness {
  protected:
-  using Tweak = std::function<void(IngestOptions&)>;
-
   // Starts the service; each test calls it first, adjusting options as it needs.
-  void start(const Tweak& tweak = {}) {
-    auto spool = DiskSpool::open({spool_dir(), spool_max_bytes_, /*min_free_bytes=*/0});
-    ASSERT_TRUE(spool.has_value()) << spool.error().message;
-    spool_ = std::move(*spool);
-    IngestOptions options;
-    options.ingest_id = std::string(kIngestId);
-    options.advertise_url = std::string(kAdvertiseUrl);
-    options.default_bucket = "media";
-    options.max_body_bytes = 64 * 1024;
-    options.publish_timeout = 1s;
-    if (tweak) tweak(options);
-    service_ = std::make_unique<IngestService>(options, *spool_, jobs_, statuses_, view_, metrics_,
-                                               blocking_, clock_);
-    HttpServerOptions server_options;
-    server_options.listen = "127.0.0.1:0";
-    server_options.io_threads = 2;
-    auto server = HttpServer::bind(server_options, [this](HttpRequest& request, BodyReader& body) {
-      return service_->handle(request, body);
+  void start(const ServiceTweak& tweak = {}) {
+    IngestHarness::start([&](IngestOptions& options) {
+      options.ingest_id = std::string(kIngestId);
+      options.advertise_url = std::string(kAdvertiseUrl);
+      options.max_body_bytes = 64 * 1024;
+      if (tweak) tweak(options);
     });
-    ASSERT_TRUE(server.has_value()) << server.error().message;
-    server_ = std::move(*server);
-    server_->start();
-  }
-
-  void TearDown() override {
-    if (server_) server_->stop(0ms);
-  }
-
-  fs::path spool_dir() const { return dir_.path() / "spool"; }
-  std::string url(std::string_view path) const {
-    return "http://127.0.0.1:" + std::to_string(server_->port()) + std::string(path);
-  }
-
-  http::HttpResponse send(const std::string& method, std::string_view path,
-                          std::string_view body = {}, http::Headers headers = {}) {
-    http::HttpRequest request;
-    request.method = method;
-    request.url = url(path);
-    request.headers = std::move(headers);
-    request.body = body;
-    request.timeout = 30s;
-    auto response = transport_.perform(request);
-    EXPECT_TRUE(response.has_value()) << response.error().message;
-    return response.value_or(http::HttpResponse{});
-  }
-
-  http::HttpResponse put(std::string_view encoded_key, std::string_view body,
-                         http::Headers headers = {}) {
-    return send("PUT", "/v1/files/" + std::string(encoded_key), body, std::move(headers));
   }
 
   // Accepts `body` under `key` and returns the upload id.
@@ -183,13 +60,6 @@ class IngestServiceTest : public ::testing::Test {
     const json doc = json::parse(body, nullptr, false);
     if (!doc.is_object() || !doc.contains("error")) return "<no error object: " + body + ">";
     return doc.at("error").value("code", "") + (doc.at("error").contains("message") ? "" : "!");
-  }
-
-  // Nothing was kept or announced.
-  void expect_nothing_spooled_or_published() {
-    EXPECT_TRUE(files_in(spool_dir()).empty());
-    EXPECT_TRUE(jobs_.jobs().empty());
-    EXPECT_TRUE(statuses_.events().empty());
   }
 
   void write_spooled(const std::string& id, std::string_view data, SpoolState state) {
@@ -210,19 +80,6 @@ class IngestServiceTest : public ::testing::Test {
     manifest.state = state;
     ASSERT_TRUE(spool_->write_manifest(manifest).has_value());
   }
-
-  uint64_t spool_max_bytes_ = 1ull << 30;  // set before start()
-  TempDir dir_;
-  FakeClock clock_;
-  FakeJobPublisher jobs_;
-  FakeStatusSink statuses_;
-  StatusView view_;
-  IngestMetrics metrics_{std::make_shared<prometheus::Registry>()};
-  asio::thread_pool blocking_{2};
-  std::unique_ptr<DiskSpool> spool_;
-  std::unique_ptr<IngestService> service_;
-  http::CurlTransport transport_;
-  std::unique_ptr<HttpServer> server_;  // last: stopped first
 };
 
 TEST_F(IngestServiceTest, PutSpoolsPublishesAndAnswers202) {
@@ -275,7 +132,8 @@ TEST_F(IngestServiceTest, PutSpoolsPublishesAndAnswers202) {
   EXPECT_EQ(events[0].size, body.size());
   EXPECT_EQ(events[0].sha256, crypto::sha256_hex(body));
 
-  EXPECT_EQ(files_in(spool_dir()), (std::set<std::string>{id + ".data", id + ".json"}));
+  EXPECT_EQ(files_in(spool_dir()),
+            (std::set<std::string>{id + ".data", id + ".json", id + ".published"}));
   EXPECT_EQ(read_file(spool_dir() / (id + ".data")), body);
   auto manifest = spool_->read_manifest(id);
   ASSERT_TRUE(manifest.has_value());
@@ -332,7 +190,8 @@ TEST_F(IngestServiceTest, AfterAFailedPublishTheNextUploadSucceeds) {
   jobs_.fail_next(Error::transient(ErrorCode::kTimeout, "no delivery report"));
   EXPECT_EQ(put("a.txt", "one").status, 503);
   const std::string id = accept("a.txt", "two");
-  EXPECT_EQ(files_in(spool_dir()), (std::set<std::string>{id + ".data", id + ".json"}));
+  EXPECT_EQ(files_in(spool_dir()),
+            (std::set<std::string>{id + ".data", id + ".json", id + ".published"}));
   EXPECT_EQ(jobs_.jobs().size(), 1u);
 }
 
@@ -428,7 +287,8 @@ TEST_F(IngestServiceTest, SpoolAboveHighWaterMarkAnswers507AtOnce) {
   EXPECT_EQ(refused.status, 507) << refused.body;
   EXPECT_EQ(error_code_of(refused.body), "insufficient_storage");
   EXPECT_EQ(refused.header("retry-after"), "30");
-  EXPECT_EQ(files_in(spool_dir()), (std::set<std::string>{first + ".data", first + ".json"}));
+  EXPECT_EQ(files_in(spool_dir()),
+            (std::set<std::string>{first + ".data", first + ".json", first + ".published"}));
   EXPECT_EQ(jobs_.jobs().size(), 1u);
 }
 
@@ -561,8 +421,8 @@ TEST_F(IngestServiceTest, RecoverRepublishesSpooledButUnpublishedUploads) {
 
   EXPECT_EQ(spool_->read_manifest(spooled)->state, SpoolState::kPublished);
   EXPECT_EQ(files_in(spool_dir()),
-            (std::set<std::string>{spooled + ".data", spooled + ".json", published + ".data",
-                                   published + ".json"}));
+            (std::set<std::string>{spooled + ".data", spooled + ".json", spooled + ".published",
+                                   published + ".data", published + ".json"}));
 
   // A second recovery has nothing left to publish.
   ASSERT_TRUE(service_->recover().has_value());
@@ -599,14 +459,14 @@ TEST_F(IngestServiceTest, RecoverFailsAndKeepsTheFileWhenPublishingFails) {
 TEST_F(IngestServiceTest, UploadedStatusOfOwnUploadDeletesSpoolFiles) {
   start();
   const std::string mine = accept("mine.txt", "bytes");
-  ASSERT_EQ(files_in(spool_dir()).size(), 2u);
+  ASSERT_EQ(files_in(spool_dir()).size(), 3u);  // .data, .json, .published
 
   StatusEvent uploading;
   uploading.upload_id = mine;
   uploading.state = UploadState::kUploading;
   uploading.ingest_id = std::string(kIngestId);
   service_->on_status(uploading);
-  EXPECT_EQ(files_in(spool_dir()).size(), 2u);  // not stored yet
+  EXPECT_EQ(files_in(spool_dir()).size(), 3u);  // not stored yet
 
   StatusEvent uploaded = uploading;
   uploaded.state = UploadState::kUploaded;
@@ -631,7 +491,8 @@ TEST_F(IngestServiceTest, DeadLetteredUploadKeepsItsSpoolFiles) {
   dead.stage = "upload";
   dead.ingest_id = std::string(kIngestId);
   service_->on_status(dead);
-  EXPECT_EQ(files_in(spool_dir()), (std::set<std::string>{id + ".data", id + ".json"}));
+  EXPECT_EQ(files_in(spool_dir()),
+            (std::set<std::string>{id + ".data", id + ".json", id + ".published"}));
 }
 
 TEST_F(IngestServiceTest, RecoverKeepsFilesOfDeadLetteredUploads) {
@@ -656,7 +517,8 @@ TEST_F(IngestServiceTest, UploadedStatusNamingAnotherIngestKeepsTheFiles) {
   uploaded.state = UploadState::kUploaded;
   uploaded.ingest_id = "ingest-1";
   service_->on_status(uploaded);
-  EXPECT_EQ(files_in(spool_dir()), (std::set<std::string>{id + ".data", id + ".json"}));
+  EXPECT_EQ(files_in(spool_dir()),
+            (std::set<std::string>{id + ".data", id + ".json", id + ".published"}));
 }
 
 }  // namespace

@@ -1,0 +1,249 @@
+// One connection's request loop: read a head within the header deadline, hand the request
+// and a body reader to the handler, write its response, repeat while keep-alive allows.
+#include "producer/http_connection.h"
+
+#include <boost/asio/redirect_error.hpp>
+#include <limits>
+#include <optional>
+#include <utility>
+
+#include "common/log.h"
+
+namespace upfleet {
+namespace bhttp = beast::http;
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// Socket reads of a request body ask for up to this much at a time.
+constexpr size_t kBodyReadBytes = 64 * 1024;
+
+template <class Stream>
+class BeastBodyReader final : public BodyReader {
+ public:
+  BeastBodyReader(Stream& stream, beast::flat_buffer& buffer,
+                  bhttp::request_parser<bhttp::buffer_body>& parser, bool expect_continue,
+                  const HttpServerOptions& options)
+      : stream_(stream),
+        buffer_(buffer),
+        parser_(parser),
+        expect_continue_(expect_continue),
+        options_(options) {}
+
+  asio::awaitable<Result<size_t>> read(std::span<char> buf) override {
+    if (buf.empty()) co_return size_t{0};
+    boost::system::error_code ec;
+    auto& transport = beast::get_lowest_layer(stream_);
+    if (expect_continue_) {
+      // The client waits for this before sending the body; send it only once the handler
+      // decided it wants the body, so early rejections (401, 413) cost no upload.
+      expect_continue_ = false;
+      bhttp::response<bhttp::empty_body> go_on{bhttp::status::continue_, 11};
+      transport.expires_after(options_.body_read_timeout);
+      co_await bhttp::async_write(stream_, go_on, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return fail(Error::transient(ErrorCode::kUnavailable, "client went away"));
+    }
+    if (pending_) co_return fail(*std::exchange(pending_, std::nullopt));
+    // The rate clock starts with the first body read, after any 100 Continue.
+    if (!rate_) rate_.emplace(options_.body_rate, SteadyClock::now());
+    if (!timer_) timer_.emplace(co_await asio::this_coro::executor);
+    // Beast sizes each socket read by the buffer's free capacity, which the head leaves at a
+    // few hundred bytes: without this a large body arrives in 512-byte reads and writes.
+    if (buffer_.capacity() < kBodyReadBytes) buffer_.reserve(kBodyReadBytes);
+    // Fill the caller's buffer (or end with the body), so the spool sees few large writes.
+    size_t total = 0;
+    while (!parser_.is_done() && total < buf.size()) {
+      parser_.get().body().data = buf.data() + total;
+      parser_.get().body().size = buf.size() - total;
+      const auto now = SteadyClock::now();
+      const auto gap_deadline = now + options_.body_read_timeout;
+      const auto rate_deadline = rate_->deadline();
+      std::optional<Error> failure;
+      if (rate_deadline <= now) {
+        failure = too_slow();
+      } else {
+        arm(std::min(gap_deadline, rate_deadline), transport);
+        co_await bhttp::async_read_some(stream_, buffer_, parser_,
+                                        asio::redirect_error(asio::use_awaitable, ec));
+        const bool expired = disarm();
+        const size_t got = (buf.size() - total) - parser_.get().body().size;
+        total += got;
+        if (ec == bhttp::error::need_buffer) ec = {};
+        if (expired && ec == asio::error::operation_aborted) {
+          if (rate_deadline <= gap_deadline) {
+            failure = too_slow();
+          } else {
+            if (options_.on_slow_client) options_.on_slow_client(SlowClientPhase::kBody);
+            failure = Error::transient(ErrorCode::kTimeout,
+                                       "client sent no body bytes for longer than "
+                                       "http.body_read_timeout");
+          }
+        } else if (ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
+                   ec == asio::error::connection_reset || ec == bhttp::error::partial_message) {
+          failure = Error::transient(ErrorCode::kUnavailable, "client closed the connection");
+        } else if (ec) {
+          failure = Error::invalid("malformed request body: " + ec.message());
+        } else {
+          rate_->on_bytes(SteadyClock::now(), got);
+        }
+      }
+      if (failure) {
+        if (total == 0) co_return fail(std::move(*failure));
+        pending_ = std::move(failure);  // hand over what arrived; fail on the next read
+        co_return total;
+      }
+    }
+    co_return total;
+  }
+
+ private:
+  Error too_slow() {
+    if (options_.on_slow_client) options_.on_slow_client(SlowClientPhase::kBody);
+    return Error::transient(ErrorCode::kTimeout,
+                            "client sent the body slower than http.min_body_rate (" +
+                                std::to_string(options_.body_rate.min_bytes_per_second) +
+                                " bytes/s)");
+  }
+
+  // Body read deadlines cancel the read instead of using the stream's own expiry, which would
+  // close the socket: the client is to get its 408, and a socket closed with unread input
+  // resets the connection before the client reads anything.
+  struct Watch {
+    uint64_t generation = 0;
+    bool armed = false;
+    bool expired = false;
+  };
+
+  void arm(SteadyClock::time_point deadline, beast::tcp_stream& transport) {
+    transport.expires_never();
+    const uint64_t generation = ++watch_->generation;
+    watch_->armed = true;
+    watch_->expired = false;
+    timer_->expires_at(deadline);
+    // The handler runs on the connection's strand; it touches the transport only while this
+    // very read is pending (armed, same generation), when the transport surely exists.
+    timer_->async_wait([watch = watch_, generation, &transport](boost::system::error_code ec) {
+      if (ec || !watch->armed || watch->generation != generation) return;
+      watch->expired = true;
+      boost::system::error_code ignored;
+      transport.socket().cancel(ignored);
+    });
+  }
+
+  bool disarm() {
+    watch_->armed = false;
+    timer_->cancel();
+    return watch_->expired;
+  }
+
+  Stream& stream_;
+  beast::flat_buffer& buffer_;
+  bhttp::request_parser<bhttp::buffer_body>& parser_;
+  bool expect_continue_;
+  const HttpServerOptions& options_;
+  std::optional<BodyRateGuard> rate_;
+  std::optional<asio::steady_timer> timer_;
+  std::shared_ptr<Watch> watch_ = std::make_shared<Watch>();
+  std::optional<Error> pending_;  // a failure after bytes that were handed over first
+};
+
+HttpResponse header_error_response(const boost::system::error_code& ec) {
+  if (ec == bhttp::error::header_limit) {
+    return json_error(431, "headers_too_large", "request headers are too large");
+  }
+  return json_error(400, "bad_request", "malformed HTTP request: " + ec.message());
+}
+
+HttpRequest make_request(bhttp::request_parser<bhttp::buffer_body>& parser) {
+  auto& message = parser.get();
+  HttpRequest request;
+  request.method = message.method();
+  request.target = std::string(message.target());
+  const size_t question = request.target.find('?');
+  request.path = request.target.substr(0, question);
+  if (question != std::string::npos) request.query = request.target.substr(question + 1);
+  request.headers = &message.base();
+  if (auto length = parser.content_length()) request.content_length = *length;
+  request.has_body = !parser.is_done();
+  return request;
+}
+
+}  // namespace
+
+template <class Stream>
+asio::awaitable<bool> serve_requests(Stream& stream, ConnectionContext& context,
+                                     std::shared_ptr<ConnectionState> state,
+                                     std::string remote_address, bool remote_is_loopback) {
+  const HttpServerOptions& options = context.options;
+  auto& transport = beast::get_lowest_layer(stream);
+  beast::flat_buffer buffer;
+  boost::system::error_code ec;
+  bool first = true;
+  while (!context.stopping.load()) {
+    bhttp::request_parser<bhttp::buffer_body> parser;
+    parser.header_limit(static_cast<uint32_t>(options.max_header_bytes));
+    // Handlers enforce their own limits while streaming. Not boost::none: Boost 1.74 compares
+    // Content-Length against the optional itself, so "no limit" rejects every body.
+    parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+    // One absolute deadline for the whole head: Beast keeps it across the reads of the
+    // composed operation, so trickled header bytes do not extend it.
+    transport.expires_after(first ? options.header_timeout : options.idle_timeout);
+    first = false;
+    state->idle = true;
+    co_await bhttp::async_read_header(stream, buffer, parser,
+                                      asio::redirect_error(asio::use_awaitable, ec));
+    state->idle = false;
+    if (ec == beast::error::timeout) {
+      // A partly sent head means a slow client; nothing at all is an idle keep-alive.
+      if (buffer.size() > 0 && options.on_slow_client) {
+        options.on_slow_client(SlowClientPhase::kHeaders);
+      }
+      break;
+    }
+    if (ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
+        ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
+        ec == asio::ssl::error::stream_truncated) {
+      break;
+    }
+    if (ec) {
+      co_await write_response(stream, header_error_response(ec), false, options.header_timeout);
+      co_return true;  // the rest of the bad request is still coming
+    }
+
+    HttpRequest request = make_request(parser);
+    request.remote_address = remote_address;
+    request.remote_is_loopback = remote_is_loopback;
+    const bool expect_continue =
+        beast::iequals(parser.get()[bhttp::field::expect], "100-continue") && request.has_body;
+
+    BeastBodyReader<Stream> body(stream, buffer, parser, expect_continue, options);
+    HttpResponse response;
+    try {
+      response = co_await context.handler(request, body);
+    } catch (const std::exception& e) {
+      log::error("request handler threw", {{"path", request.path}, {"error", e.what()}});
+      response = json_error(500, "internal", "internal error");
+    }
+    if (response.producer) {
+      co_await write_chunked(stream, response, context, *state);
+      break;
+    }
+
+    // A body the handler did not read would be parsed as the next request: close instead.
+    const bool keep_alive = parser.get().keep_alive() && parser.is_done() && !response.close &&
+                            !context.stopping.load();
+    ec = co_await write_response(stream, response, keep_alive, options.body_read_timeout);
+    if (ec || !keep_alive) co_return !parser.is_done();
+  }
+  co_return false;
+}
+
+template asio::awaitable<bool> serve_requests<PlainStream>(PlainStream&, ConnectionContext&,
+                                                           std::shared_ptr<ConnectionState>,
+                                                           std::string, bool);
+template asio::awaitable<bool> serve_requests<TlsStream>(TlsStream&, ConnectionContext&,
+                                                         std::shared_ptr<ConnectionState>,
+                                                         std::string, bool);
+
+}  // namespace upfleet
