@@ -63,28 +63,11 @@ SERVER_PID="" # the running server (ingest, or nginx's master), if any
 SERVER_URL="" # http://127.0.0.1:PORT of the running server
 SERVICES_UP=0
 
-usage() {
-  sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//' >&2
-  exit "${1:-2}"
-}
-
-for var in SIZE_MIB BODY_KIB DURATION RUNS; do
-  [[ "${!var}" =~ ^[1-9][0-9]*$ ]] || upfleet_die "BENCH_$var must be a positive integer, not '${!var}'"
-done
+bench_require_positive SIZE_MIB BODY_KIB DURATION RUNS
 for clients in $CLIENTS; do
   [[ "$clients" =~ ^[1-9][0-9]*$ ]] || upfleet_die "BENCH_CLIENTS must list positive integers, not '$CLIENTS'"
 done
-REPORT_FROM=() # --report: raw CSVs to summarise instead of measuring
-case "${1:-}" in
-  "") ;;
-  --report)
-    shift
-    (($# > 0)) || usage
-    REPORT_FROM=("$@")
-    ;;
-  -h | --help) usage 0 ;;
-  *) usage ;;
-esac
+bench_parse_args "$@" # sets REPORT_FROM (--report: raw CSVs to summarise instead of measuring)
 
 # --- set-up and tear-down ---------------------------------------------------------------------
 
@@ -93,14 +76,6 @@ cleanup() {
   stop_server
   if ((SERVICES_UP)); then "$REPO/scripts/services" down >&2 || true; fi
   [[ -n "$WORK" ]] && rm -rf -- "$WORK/data" "$WORK/disk"
-}
-
-check_free_space() {
-  mkdir -p "$BENCH_DIR"
-  local free_kib
-  free_kib="$(bench_free_kib "$BENCH_DIR")"
-  ((free_kib >= MIN_FREE_GIB * 1024 * 1024)) ||
-    upfleet_die "only $((free_kib / 1024 / 1024)) GiB free on the disk of $BENCH_DIR; the benchmark needs $MIN_FREE_GIB GiB (set BENCH_DIR to a bigger disk)"
 }
 
 # install_and_build — the peers (Debian nginx with its WebDAV module, wrk, GNU time), the jars
@@ -479,9 +454,6 @@ runs_ok() {
   awk -F, -v w="$1" -v s="$2" '$1 == w && $2 == s { n++; ok += ($11 == 1) } END { printf "%d/%d\n", ok, n }' "$RESULTS"
 }
 
-# round NUMBER [DECIMALS]
-round() { awk -v x="$1" -v d="${2:-1}" 'BEGIN { if (x ~ /^[0-9.]+$/) printf "%.*f\n", d, x; else print x }'; }
-
 print_large() {
   local server
   printf '\n### One %s MiB PUT\n\n' "$SIZE_MIB"
@@ -490,14 +462,14 @@ print_large() {
   for server in upfleet-ingest nginx dd-conv-fsync; do
     if [[ "$server" == dd-conv-fsync ]]; then
       printf '| dd bs=1M conv=fsync | %s | %s | %s | | | |\n' "$(runs_ok large "$server")" \
-        "$(round "$(median_of large "$server" mbs)")" "$(round "$(median_of large "$server" wall)" 2)"
+        "$(bench_round "$(median_of large "$server" mbs)")" "$(bench_round "$(median_of large "$server" wall)" 2)"
       continue
     fi
     printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$server" "$(runs_ok large "$server")" \
-      "$(round "$(median_of large "$server" mbs)")" "$(round "$(median_of large "$server" wall)" 2)" \
-      "$(round "$(median_of large "$server" rss)")" \
-      "$(round "$(median_of large "$server" cpu)" 2)" \
-      "$([[ "$server" == upfleet-ingest ]] && round "$(median_of large "$server" publish)" 1)"
+      "$(bench_round "$(median_of large "$server" mbs)")" "$(bench_round "$(median_of large "$server" wall)" 2)" \
+      "$(bench_round "$(median_of large "$server" rss)")" \
+      "$(bench_round "$(median_of large "$server" cpu)" 2)" \
+      "$([[ "$server" == upfleet-ingest ]] && bench_round "$(median_of large "$server" publish)" 1)"
   done
 }
 
@@ -509,13 +481,13 @@ print_small() {
   printf '|---|---|---|---|---|---|---|---|---|\n'
   for server in upfleet-ingest nginx; do
     printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$server" "$(runs_ok "$workload" "$server")" \
-      "$(round "$(median_of "$workload" "$server" reqs)")" \
-      "$(round "$(median_of "$workload" "$server" mbs)")" \
-      "$(round "$(median_of "$workload" "$server" p50)")" \
-      "$(round "$(median_of "$workload" "$server" p99)")" \
-      "$(round "$(median_of "$workload" "$server" rss)")" \
-      "$(round "$(median_of "$workload" "$server" cpu)" 2)" \
-      "$([[ "$server" == upfleet-ingest ]] && round "$(median_of "$workload" "$server" publish)" 1)"
+      "$(bench_round "$(median_of "$workload" "$server" reqs)")" \
+      "$(bench_round "$(median_of "$workload" "$server" mbs)")" \
+      "$(bench_round "$(median_of "$workload" "$server" p50)")" \
+      "$(bench_round "$(median_of "$workload" "$server" p99)")" \
+      "$(bench_round "$(median_of "$workload" "$server" rss)")" \
+      "$(bench_round "$(median_of "$workload" "$server" cpu)" 2)" \
+      "$([[ "$server" == upfleet-ingest ]] && bench_round "$(median_of "$workload" "$server" publish)" 1)"
   done
 }
 
@@ -576,7 +548,7 @@ main() {
     report_only "${REPORT_FROM[@]}"
     return
   fi
-  check_free_space
+  bench_check_free_space "$BENCH_DIR" "$MIN_FREE_GIB"
   [[ "${BENCH_NO_BUILD:-0}" == 1 ]] || install_and_build
   upfleet_require_tools java curl wrk dd "$NGINX"
   "$NGINX" -V 2>&1 | grep -q -- --with-http_dav_module ||

@@ -108,3 +108,54 @@ bench_machine() {
   printf '%s cores, %s GiB RAM, Linux %s, %s\n' "$(nproc)" "$mem_gib" "$(uname -r)" \
     "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
 }
+
+# --- set-up shared by the benchmark scripts ---------------------------------------------------
+# These die through upfleet_die (scripts/lib/log.sh), which the scripts source first.
+
+# bench_usage [STATUS] — print the running script's header comment (line 2 up to
+# `set -euo`) as its usage, and exit with STATUS (2 by default).
+bench_usage() {
+  sed -n '2,/^set -euo/p' "${BASH_SOURCE[-1]}" | sed -e '$d' -e 's/^# \{0,1\}//' >&2
+  exit "${1:-2}"
+}
+
+# bench_parse_args [--report CSV... | -h | --help] — the scripts' command line. Sets
+# REPORT_FROM: the raw CSVs to summarise instead of measuring (empty: measure).
+# shellcheck disable=SC2034 # REPORT_FROM is read by the calling script
+bench_parse_args() {
+  REPORT_FROM=()
+  case "${1:-}" in
+    "") ;;
+    --report)
+      shift
+      (($# > 0)) || bench_usage
+      REPORT_FROM=("$@")
+      ;;
+    -h | --help) bench_usage 0 ;;
+    *) bench_usage ;;
+  esac
+}
+
+# bench_require_positive VAR... — die unless each variable holds a positive integer (the
+# message names BENCH_VAR, the environment variable it comes from).
+bench_require_positive() {
+  local var
+  for var in "$@"; do
+    [[ "${!var}" =~ ^[1-9][0-9]*$ ]] || upfleet_die "BENCH_$var must be a positive integer, not '${!var}'"
+  done
+}
+
+# bench_check_free_space DIR MIN_GIB — create DIR; die unless its disk has MIN_GIB GiB free.
+bench_check_free_space() {
+  local dir="$1" min_gib="$2" free_kib
+  mkdir -p "$dir"
+  free_kib="$(bench_free_kib "$dir")"
+  ((free_kib >= min_gib * 1024 * 1024)) ||
+    upfleet_die "only $((free_kib / 1024 / 1024)) GiB free on the disk of $dir; the benchmark needs $min_gib GiB (set BENCH_DIR to a bigger disk)"
+}
+
+# bench_round NUMBER [DECIMALS] — NUMBER with DECIMALS (default 1) decimals; anything that is
+# not a number ("n/a") as is.
+bench_round() {
+  awk -v x="$1" -v d="${2:-1}" 'BEGIN { if (x ~ /^[0-9.]+$/) printf "%.*f\n", d, x; else print x }'
+}

@@ -68,25 +68,8 @@ RESULTS=""    # CSV: workload,tool,config,run,bytes,wall_s,rss_kib,cpu_s,ok,clie
 WORKER_PID="" # the running worker, if any
 SERVICES_UP=0
 
-usage() {
-  sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//' >&2
-  exit "${1:-2}"
-}
-
-for var in SIZE_MIB ALT_SIZE_MIB FILES FILE_KIB RUNS; do
-  [[ "${!var}" =~ ^[1-9][0-9]*$ ]] || upfleet_die "BENCH_$var must be a positive integer, not '${!var}'"
-done
-REPORT_FROM=() # --report: raw CSVs to summarise instead of measuring
-case "${1:-}" in
-  "") ;;
-  --report)
-    shift
-    (($# > 0)) || usage
-    REPORT_FROM=("$@")
-    ;;
-  -h | --help) usage 0 ;;
-  *) usage ;;
-esac
+bench_require_positive SIZE_MIB ALT_SIZE_MIB FILES FILE_KIB RUNS
+bench_parse_args "$@" # sets REPORT_FROM (--report: raw CSVs to summarise instead of measuring)
 
 # --- set-up and tear-down ---------------------------------------------------------------------
 
@@ -95,14 +78,6 @@ cleanup() {
   stop_worker
   if ((SERVICES_UP)); then "$REPO/scripts/services" down >&2 || true; fi
   [[ -n "$WORK" ]] && rm -rf -- "$WORK/data"
-}
-
-check_free_space() {
-  mkdir -p "$BENCH_DIR"
-  local free_kib
-  free_kib="$(bench_free_kib "$BENCH_DIR")"
-  ((free_kib >= MIN_FREE_GIB * 1024 * 1024)) ||
-    upfleet_die "only $((free_kib / 1024 / 1024)) GiB free on the disk of $BENCH_DIR; the benchmark needs $MIN_FREE_GIB GiB (set BENCH_DIR to a bigger disk)"
 }
 
 generate_data() {
@@ -407,9 +382,6 @@ medians() {
   echo "$(grep -c . <<<"$ok_rows" || true) $(grep -c . <<<"$rows") $mbs $rss $cpu $client"
 }
 
-# round NUMBER [DECIMALS]
-round() { awk -v x="$1" -v d="${2:-1}" 'BEGIN { if (x ~ /^[0-9.]+$/) printf "%.*f\n", d, x; else print x }'; }
-
 print_workload_table() {
   local workload="$1" title tool config ok total mbs rss cpu client
   case "$workload" in
@@ -423,15 +395,15 @@ print_workload_table() {
     for config in defaults matched; do
       read -r ok total mbs rss cpu client < <(medians "$workload" "$tool" "$config")
       local note=""
-      [[ "$tool" == upfleet-worker ]] && note=" (+ $(round "$client" 2) in upfleetctl enqueue)"
+      [[ "$tool" == upfleet-worker ]] && note=" (+ $(bench_round "$client" 2) in upfleetctl enqueue)"
       printf '| %s | %s | %s/%s | %s | %s | %s%s |\n' "$tool" "$config" "$ok" "$total" \
-        "$(round "$mbs")" "$(round "$rss")" "$(round "$cpu" 2)" "$note"
+        "$(bench_round "$mbs")" "$(bench_round "$rss")" "$(bench_round "$cpu" 2)" "$note"
     done
   done
   if [[ "$workload" == large ]]; then
     read -r ok total mbs rss cpu client < <(medians alt upfleet-worker matched)
     printf '| upfleet-worker | matched, %s MiB file | %s/%s | %s | %s | %s |\n' "$ALT_SIZE_MIB" \
-      "$ok" "$total" "$(round "$mbs")" "$(round "$rss")" "$(round "$cpu" 2)"
+      "$ok" "$total" "$(bench_round "$mbs")" "$(bench_round "$rss")" "$(bench_round "$cpu" 2)"
   fi
   print_ratios "$workload"
 }
@@ -448,13 +420,13 @@ print_ratios() {
     limit="$(bench_calc "1.25 * $(worker_budget_mib "$config") + 32")"
     printf '| %s | %s | %s | %s | %s / %s = %s |\n' "$config" "$(bench_ratio "${up[2]}" "${aws[2]}")" \
       "$(bench_ratio "${up[2]}" "${rc[2]}")" "$(bench_ratio "${up[4]}" "${rc[4]}")" \
-      "$(round "${up[3]}")" "$(round "$limit")" "$(bench_ratio "${up[3]}" "$limit")"
+      "$(bench_round "${up[3]}")" "$(bench_round "$limit")" "$(bench_ratio "${up[3]}" "$limit")"
   done
   if [[ "$workload" == large ]]; then
     read -r -a up < <(medians large upfleet-worker matched)
     read -r -a alt < <(medians alt upfleet-worker matched)
     printf '\nWorker peak RSS (matched) by file size: %s MiB file %s MiB, %s MiB file %s MiB (ratio %s).\n' \
-      "$SIZE_MIB" "$(round "${up[3]}")" "$ALT_SIZE_MIB" "$(round "${alt[3]}")" \
+      "$SIZE_MIB" "$(bench_round "${up[3]}")" "$ALT_SIZE_MIB" "$(bench_round "${alt[3]}")" \
       "$(bench_ratio "${up[3]}" "${alt[3]}")"
   fi
 }
@@ -493,7 +465,7 @@ main() {
     report_only "${REPORT_FROM[@]}"
     return
   fi
-  check_free_space
+  bench_check_free_space "$BENCH_DIR" "$MIN_FREE_GIB"
   if [[ "${BENCH_NO_BUILD:-0}" != 1 ]]; then
     upfleet_install_deps time
     upfleet_fetch_jars

@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "common/log.h"
+#include "producer/manifest_status.h"
 
 namespace upfleet {
 
@@ -47,16 +48,8 @@ bool SpoolJanitor::expire(const SpoolManifest& manifest) {
     metrics_.spool_deleted.Increment();
     return false;
   }
-  StatusEvent failed;
-  failed.upload_id = manifest.upload_id;
-  failed.state = UploadState::kFailed;
-  failed.job_id = manifest.job_id;
-  failed.bucket = manifest.bucket;
-  failed.key = manifest.key;
-  failed.ingest_id = options_.ingest_id;
-  failed.size = manifest.size;
-  failed.sha256 = manifest.sha256;
-  failed.at = format_rfc3339(clock_.now());
+  StatusEvent failed = status_for_manifest(manifest, UploadState::kFailed, options_.ingest_id,
+                                           format_rfc3339(clock_.now()));
   failed.stage = "ingest";
   failed.reason = std::string(kSpoolExpiredReason);
   failed.retryable = false;

@@ -8,6 +8,7 @@
 #include "common/object_key.h"
 #include "producer/checksum_header.h"
 #include "producer/ingest_service.h"
+#include "producer/manifest_status.h"
 #include "producer/run_blocking.h"
 #include "producer/upload_replies.h"
 
@@ -42,16 +43,8 @@ Status IngestService::publish(const SpoolManifest& manifest) {
   const auto started = clock_.steady_now();
   // `queued` goes first and is confirmed before the job exists, so no worker's later state
   // can be overtaken by it in the compacted topic.
-  StatusEvent queued;
-  queued.upload_id = manifest.upload_id;
-  queued.state = UploadState::kQueued;
-  queued.job_id = manifest.job_id;
-  queued.bucket = manifest.bucket;
-  queued.key = manifest.key;
-  queued.ingest_id = options_.ingest_id;
-  queued.size = manifest.size;
-  queued.sha256 = manifest.sha256;
-  queued.at = format_rfc3339(clock_.now());
+  const StatusEvent queued = status_for_manifest(manifest, UploadState::kQueued, options_.ingest_id,
+                                                 format_rfc3339(clock_.now()));
   // One deadline for both, so a client waits at most kafka.publish_timeout for its answer.
   const Deadline deadline = clock_.steady_now() + options_.publish_timeout;
   if (auto sent = statuses_.publish(queued, deadline); !sent) return sent;

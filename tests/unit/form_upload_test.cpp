@@ -12,17 +12,11 @@
 #include "common/crypto/sha256.h"
 #include "tests/unit/ingest_harness.h"
 
-namespace upfleet {
+namespace upfleet::testing {
 namespace {
 
-namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using nlohmann::json;
-using upfleet::testing::files_in;
-using upfleet::testing::IngestHarness;
-using upfleet::testing::raw_exchange;
-using upfleet::testing::RawResponse;
-using upfleet::testing::read_file;
 
 constexpr std::string_view kAdvertiseUrl = "http://ingest-0.ingest.test:8080";
 constexpr std::string_view kBoundary = "----upfleet-test-boundary";
@@ -366,4 +360,4 @@ TEST_F(FormUploadTest, PutWithWrongChecksumIs400AndNothingIsKept) {
 }
 
 }  // namespace
-}  // namespace upfleet
+}  // namespace upfleet::testing

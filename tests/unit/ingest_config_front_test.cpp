@@ -9,13 +9,10 @@
 #include "tests/support/config_env.h"
 #include "tests/support/test_env.h"
 
-namespace upfleet {
+namespace upfleet::testing {
 namespace {
 
 using namespace std::chrono_literals;
-using upfleet::testing::env_of;
-using upfleet::testing::error_of;
-using upfleet::testing::TempDir;
 
 TEST(IngestConfigFront, Defaults) {
   auto config = load_ingest_config(std::nullopt, env_of({}));
@@ -87,4 +84,4 @@ TEST(IngestConfigFront, BadTokensFileNamesTheKeyButNoToken) {
 }
 
 }  // namespace
-}  // namespace upfleet
+}  // namespace upfleet::testing

@@ -9,13 +9,10 @@
 #include "tests/support/config_env.h"
 #include "tests/support/test_env.h"
 
-namespace upfleet {
+namespace upfleet::testing {
 namespace {
 
 using namespace std::chrono_literals;
-using upfleet::testing::env_of;
-using upfleet::testing::error_of;
-using upfleet::testing::TempDir;
 
 std::filesystem::path write_yaml(const TempDir& dir, const std::string& text) {
   const auto path = dir.path() / "ingest.yaml";
@@ -134,4 +131,4 @@ TEST(IngestConfig, TooLargeBodyLimitIsReported) {
 }
 
 }  // namespace
-}  // namespace upfleet
+}  // namespace upfleet::testing

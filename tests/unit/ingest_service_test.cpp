@@ -13,17 +13,12 @@
 #include "common/ids.h"
 #include "tests/unit/ingest_harness.h"
 
-namespace upfleet {
+namespace upfleet::testing {
 namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using nlohmann::json;
-using upfleet::testing::files_in;
-using upfleet::testing::IngestHarness;
-using upfleet::testing::raw_exchange;
-using upfleet::testing::RawResponse;
-using upfleet::testing::read_file;
 
 constexpr std::string_view kAdvertiseUrl = "http://ingest-0.ingest.test:8080";
 constexpr std::string_view kIngestId = "ingest-0";
@@ -522,4 +517,4 @@ TEST_F(IngestServiceTest, UploadedStatusNamingAnotherIngestKeepsTheFiles) {
 }
 
 }  // namespace
-}  // namespace upfleet
+}  // namespace upfleet::testing
