@@ -24,6 +24,7 @@
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_job_publisher.h"
 #include "tests/fakes/fake_status_sink.h"
+#include "tests/support/child_process.h"
 #include "tests/support/test_env.h"
 
 namespace upfleet::testing {
@@ -49,6 +50,7 @@ class RawClient {
   RawClient& operator=(const RawClient&) = delete;
 
   bool connected() const { return connected_; }
+  int fd() const { return fd_; }
 
   bool send(std::string_view data) {
     size_t sent = 0;
