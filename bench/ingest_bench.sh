@@ -26,19 +26,9 @@
 # Output: progress on stderr, the result tables (Markdown) on stdout.
 set -euo pipefail
 
-REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-export UPFLEET_REPO="$REPO"
-UPFLEET_LOG_PREFIX="ingest-bench"
-# shellcheck source=scripts/lib/install.sh
-source "$REPO/scripts/lib/install.sh"
-# shellcheck source=scripts/lib/build.sh
-source "$REPO/scripts/lib/build.sh"
-# shellcheck source=scripts/lib/ports.sh
-source "$REPO/scripts/lib/ports.sh"
-# shellcheck source=scripts/lib/wait.sh
-source "$REPO/scripts/lib/wait.sh"
 # shellcheck source=bench/lib.sh
-source "$REPO/bench/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_init ingest-bench # REPO, logging, scripts/lib helpers, KAFKA_TOOL_OPTS
 
 SIZE_MIB="${BENCH_SIZE_MIB:-1024}"
 BODY_KIB="${BENCH_BODY_KIB:-1024}"
@@ -54,14 +44,12 @@ read -r -a INGEST_EXTRA_ENV <<<"${BENCH_INGEST_ENV:-}"
 NGINX=/usr/sbin/nginx
 PUT_LUA="$REPO/bench/ingest/put.lua"
 MIN_FREE_GIB=10
-KAFKA_TOOL_OPTS=(-Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true)
 
 WORK=""       # this invocation's dir under BENCH_DIR
 DISK=""       # WORK/disk: the ingest's spool, nginx's root and temp files, dd's file
 RESULTS=""    # CSV, see record()
 SERVER_PID="" # the running server (ingest, or nginx's master), if any
 SERVER_URL="" # http://127.0.0.1:PORT of the running server
-SERVICES_UP=0
 
 bench_require_positive SIZE_MIB BODY_KIB DURATION RUNS
 for clients in $CLIENTS; do
@@ -74,7 +62,7 @@ bench_parse_args "$@" # sets REPORT_FROM (--report: raw CSVs to summarise instea
 cleanup() {
   trap - EXIT INT TERM
   stop_server
-  if ((SERVICES_UP)); then "$REPO/scripts/services" down >&2 || true; fi
+  bench_services_down
   [[ -n "$WORK" ]] && rm -rf -- "$WORK/data" "$WORK/disk"
 }
 
@@ -96,12 +84,6 @@ generate_data() {
   head -c $((BODY_KIB << 10)) /dev/urandom >"$data/body.bin"
   # Written back now, not during the first measured runs.
   sync -f "$data/warmup.bin"
-}
-
-start_services() {
-  export UPFLEET_SERVICES_DIR="$BENCH_DIR/services" # never the caller's: `down` removes it
-  SERVICES_UP=1
-  eval "$("$REPO/scripts/services" up)"
 }
 
 # clear_disk — remove what a server stored and wait for the disk to catch up, so that neither
@@ -151,19 +133,7 @@ server_cpu_seconds() {
 # create_topics TAG — fresh jobs and status topics for one ingest run: no worker reads them, and
 # a fresh ingest reads the whole status topic at start, which would grow with every run.
 create_topics() {
-  local tag="$1" spec name partitions config pids=() rc=0
-  for spec in "jobs 6" "status 6 cleanup.policy=compact"; do
-    read -r name partitions config <<<"$spec"
-    java "${KAFKA_TOOL_OPTS[@]}" -cp "$UPFLEET_KAFKA_CLASSPATH" org.apache.kafka.tools.TopicCommand \
-      --bootstrap-server "$UPFLEET_KAFKA_BROKERS" --create --topic "bench-ingest.$tag.$name" \
-      --partitions "$partitions" ${config:+--config "$config"} >"$WORK/logs/topic-$tag-$name.log" 2>&1 &
-    pids+=($!)
-  done
-  for pid in "${pids[@]}"; do wait "$pid" || rc=1; done
-  ((rc == 0)) || {
-    upfleet_log_tail "$WORK/logs/topic-$tag-jobs.log" 20
-    upfleet_die "creating the topics bench-ingest.$tag.* failed (logs in $WORK/logs)"
-  }
+  bench_create_topics bench-ingest "$1" "jobs 6" "status 6 cleanup.policy=compact"
 }
 
 _ingest_ready() {
@@ -565,7 +535,7 @@ main() {
   INGEST="$WORK/bin/upfleet-ingest"
   trap cleanup EXIT
   trap 'exit 130' INT TERM
-  start_services
+  bench_services_up
   generate_data
   run_all
   [[ -z "${BENCH_RAW_CSV:-}" ]] || cp -- "$RESULTS" "$BENCH_RAW_CSV"

@@ -6,7 +6,12 @@
 #   source bench/lib.sh
 #
 # Source it; it defines functions only and changes no shell options. Numbers
-# are printed with awk, so callers need no bc.
+# are printed with awk, so callers need no bc. A benchmark script starts with
+#
+#   set -euo pipefail
+#   # shellcheck source=bench/lib.sh
+#   source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+#   bench_init LOG_PREFIX
 
 [[ -n "${_UPFLEET_BENCH_LIB_SH:-}" ]] && return 0
 _UPFLEET_BENCH_LIB_SH=1
@@ -110,7 +115,63 @@ bench_machine() {
 }
 
 # --- set-up shared by the benchmark scripts ---------------------------------------------------
-# These die through upfleet_die (scripts/lib/log.sh), which the scripts source first.
+# These die through upfleet_die (scripts/lib/log.sh), which bench_init sources.
+
+# bench_init LOG_PREFIX — the start every benchmark script shares: sets REPO (the repository,
+# exported as UPFLEET_REPO for scripts/lib), logs with LOG_PREFIX, sources scripts/lib's
+# install, build, ports and wait helpers (and so log.sh), and sets KAFKA_TOOL_OPTS (JVM options
+# for Kafka's command-line tools) and SERVICES_UP=0 (see bench_services_up).
+# shellcheck disable=SC2034 # REPO, KAFKA_TOOL_OPTS and SERVICES_UP are read by the caller
+bench_init() {
+  REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+  export UPFLEET_REPO="$REPO"
+  UPFLEET_LOG_PREFIX="$1"
+  # shellcheck source=scripts/lib/install.sh
+  source "$REPO/scripts/lib/install.sh"
+  # shellcheck source=scripts/lib/build.sh
+  source "$REPO/scripts/lib/build.sh"
+  # shellcheck source=scripts/lib/ports.sh
+  source "$REPO/scripts/lib/ports.sh"
+  # shellcheck source=scripts/lib/wait.sh
+  source "$REPO/scripts/lib/wait.sh"
+  KAFKA_TOOL_OPTS=(-Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true)
+  SERVICES_UP=0
+}
+
+# bench_services_up — start Kafka and the S3 server (scripts/services) with their state in
+# BENCH_DIR/services, never the caller's UPFLEET_SERVICES_DIR (`down` removes it), and export
+# their settings (UPFLEET_KAFKA_BROKERS, UPFLEET_S3_*...). Sets SERVICES_UP=1 first, so that
+# bench_services_down also stops a half-started set.
+bench_services_up() {
+  export UPFLEET_SERVICES_DIR="$BENCH_DIR/services"
+  SERVICES_UP=1
+  eval "$("$REPO/scripts/services" up)"
+}
+
+# bench_services_down — stop what bench_services_up started, if it did (for cleanup traps).
+bench_services_down() {
+  if ((SERVICES_UP)); then "$REPO/scripts/services" down >&2 || true; fi
+}
+
+# bench_create_topics PREFIX TAG SPEC... — create the topics PREFIX.TAG.NAME at once, one per
+# SPEC "NAME PARTITIONS [CONFIG]" (e.g. "status 6 cleanup.policy=compact"); their logs go to
+# WORK/logs/topic-TAG-NAME.log. Dies, showing the jobs topic's log, if any of them fails.
+bench_create_topics() {
+  local prefix="$1" tag="$2" spec name partitions config pid pids=() rc=0
+  shift 2
+  for spec in "$@"; do
+    read -r name partitions config <<<"$spec"
+    java "${KAFKA_TOOL_OPTS[@]}" -cp "$UPFLEET_KAFKA_CLASSPATH" org.apache.kafka.tools.TopicCommand \
+      --bootstrap-server "$UPFLEET_KAFKA_BROKERS" --create --topic "$prefix.$tag.$name" \
+      --partitions "$partitions" ${config:+--config "$config"} >"$WORK/logs/topic-$tag-$name.log" 2>&1 &
+    pids+=($!)
+  done
+  for pid in "${pids[@]}"; do wait "$pid" || rc=1; done
+  ((rc == 0)) || {
+    upfleet_log_tail "$WORK/logs/topic-$tag-jobs.log" 20
+    upfleet_die "creating the topics $prefix.$tag.* failed (logs in $WORK/logs)"
+  }
+}
 
 # bench_usage [STATUS] — print the running script's header comment (line 2 up to
 # `set -euo`) as its usage, and exit with STATUS (2 by default).

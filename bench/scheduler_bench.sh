@@ -17,19 +17,9 @@
 # threads, default 32), BENCH_DIR (default $REPO/.cache/bench-scheduler), BENCH_NO_BUILD=1.
 set -euo pipefail
 
-REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-export UPFLEET_REPO="$REPO"
-UPFLEET_LOG_PREFIX="bench"
-# shellcheck source=scripts/lib/install.sh
-source "$REPO/scripts/lib/install.sh"
-# shellcheck source=scripts/lib/build.sh
-source "$REPO/scripts/lib/build.sh"
-# shellcheck source=scripts/lib/ports.sh
-source "$REPO/scripts/lib/ports.sh"
-# shellcheck source=scripts/lib/wait.sh
-source "$REPO/scripts/lib/wait.sh"
 # shellcheck source=bench/lib.sh
-source "$REPO/bench/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_init bench # REPO, logging, scripts/lib helpers, KAFKA_TOOL_OPTS
 
 JOBS="${BENCH_JOBS:-1000}"
 RUNS="${BENCH_RUNS:-3}"
@@ -38,17 +28,15 @@ BENCH_DIR="${BENCH_DIR:-$REPO/.cache/bench-scheduler}"
 WORKER="$REPO/build/worker/upfleet-worker"
 CTL="$REPO/build/tools/upfleetctl"
 PROXY="$REPO/build/tests/upfleet-fault-proxy"
-KAFKA_TOOL_OPTS=(-Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true)
 
 WORK=""
 PIDS=()
-SERVICES_UP=0
 
 cleanup() {
   local pid
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  if ((SERVICES_UP)); then "$REPO/scripts/services" down >&2 || true; fi
+  bench_services_down
 }
 trap cleanup EXIT
 
@@ -139,9 +127,7 @@ main() {
   fi
   mkdir -p "$BENCH_DIR"
   WORK="$(mktemp -d "$BENCH_DIR/run.XXXXXX")"
-  export UPFLEET_SERVICES_DIR="$BENCH_DIR/services"
-  eval "$("$REPO/scripts/services" up)"
-  SERVICES_UP=1
+  bench_services_up
 
   make_files "$WORK/distinct" "$JOBS"
   local k

@@ -25,19 +25,9 @@
 # Output: progress on stderr, the result tables (Markdown) on stdout.
 set -euo pipefail
 
-REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-export UPFLEET_REPO="$REPO"
-UPFLEET_LOG_PREFIX="bench"
-# shellcheck source=scripts/lib/install.sh
-source "$REPO/scripts/lib/install.sh"
-# shellcheck source=scripts/lib/build.sh
-source "$REPO/scripts/lib/build.sh"
-# shellcheck source=scripts/lib/ports.sh
-source "$REPO/scripts/lib/ports.sh"
-# shellcheck source=scripts/lib/wait.sh
-source "$REPO/scripts/lib/wait.sh"
 # shellcheck source=bench/lib.sh
-source "$REPO/bench/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_init bench # REPO, logging, scripts/lib helpers, KAFKA_TOOL_OPTS
 
 SIZE_MIB="${BENCH_SIZE_MIB:-1024}"
 ALT_SIZE_MIB="${BENCH_ALT_SIZE_MIB:-$((SIZE_MIB / 4))}"
@@ -61,12 +51,10 @@ CTL="$REPO/build/tools/upfleetctl"
 AWS=/usr/bin/aws # pyenv's aws may come first on PATH
 # rclone 1.60 refuses any AWS_CA_BUNDLE ("LoadCustomCABundleError"); the endpoint is plain HTTP.
 RCLONE=(env -u AWS_CA_BUNDLE /usr/bin/rclone)
-KAFKA_TOOL_OPTS=(-Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true)
 
 WORK=""       # this invocation's dir under BENCH_DIR: data, logs, measurements
 RESULTS=""    # CSV: workload,tool,config,run,bytes,wall_s,rss_kib,cpu_s,ok,client_cpu_s,load1
 WORKER_PID="" # the running worker, if any
-SERVICES_UP=0
 
 bench_require_positive SIZE_MIB ALT_SIZE_MIB FILES FILE_KIB RUNS
 bench_parse_args "$@" # sets REPORT_FROM (--report: raw CSVs to summarise instead of measuring)
@@ -76,7 +64,7 @@ bench_parse_args "$@" # sets REPORT_FROM (--report: raw CSVs to summarise instea
 cleanup() {
   trap - EXIT INT TERM
   stop_worker
-  if ((SERVICES_UP)); then "$REPO/scripts/services" down >&2 || true; fi
+  bench_services_down
   [[ -n "$WORK" ]] && rm -rf -- "$WORK/data"
 }
 
@@ -95,9 +83,7 @@ generate_data() {
 }
 
 start_services() {
-  export UPFLEET_SERVICES_DIR="$BENCH_DIR/services" # never the caller's: `down` removes it
-  SERVICES_UP=1
-  eval "$("$REPO/scripts/services" up)"
+  bench_services_up
   export AWS_EC2_METADATA_DISABLED=true
   export RCLONE_CONFIG="$WORK/rclone.conf" # empty: the remote comes from the variables below
   : >"$RCLONE_CONFIG"
@@ -114,19 +100,8 @@ start_services() {
 # create_topics TAG — fresh jobs/status/dlq topics for one worker run, so it reads no old jobs
 # and `watch` reads a short status topic. Sets TOPIC_ENV (VAR=value words for `env`).
 create_topics() {
-  local tag="$1" spec name partitions config pids=() rc=0
-  for spec in "jobs 6" "status 6 cleanup.policy=compact" "dlq 3"; do
-    read -r name partitions config <<<"$spec"
-    java "${KAFKA_TOOL_OPTS[@]}" -cp "$UPFLEET_KAFKA_CLASSPATH" org.apache.kafka.tools.TopicCommand \
-      --bootstrap-server "$UPFLEET_KAFKA_BROKERS" --create --topic "bench.$tag.$name" \
-      --partitions "$partitions" ${config:+--config "$config"} >"$WORK/logs/topic-$tag-$name.log" 2>&1 &
-    pids+=($!)
-  done
-  for pid in "${pids[@]}"; do wait "$pid" || rc=1; done
-  ((rc == 0)) || {
-    upfleet_log_tail "$WORK/logs/topic-$tag-jobs.log" 20
-    upfleet_die "creating the topics bench.$tag.* failed (logs in $WORK/logs)"
-  }
+  local tag="$1"
+  bench_create_topics bench "$tag" "jobs 6" "status 6 cleanup.policy=compact" "dlq 3"
   TOPIC_ENV=(UPFLEET_KAFKA_TOPICS_JOBS="bench.$tag.jobs" UPFLEET_KAFKA_TOPICS_STATUS="bench.$tag.status"
     UPFLEET_KAFKA_TOPICS_DLQ="bench.$tag.dlq")
 }

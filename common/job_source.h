@@ -77,6 +77,9 @@ class JobSource {
   virtual void set_rebalance_listener(RebalanceListener* listener) = 0;
 
   // Stops / restarts fetching from these partitions; poll() keeps serving the group.
+  // Pause only partitions that are fetching and resume only paused ones: with librdkafka
+  // (2.0.2) resuming a partition that is not paused silently drops the messages it has
+  // already fetched, and a pause outlives revocation (the partition comes back paused).
   virtual Status pause(const std::vector<TopicPartition>& partitions) = 0;
   virtual Status resume(const std::vector<TopicPartition>& partitions) = 0;
 

@@ -62,15 +62,14 @@ bool JobLoop::finished_before(const JobMessage& message) {
 
 void JobLoop::on_assigned(const std::vector<TopicPartition>& partitions) {
   assigned_.insert(partitions.begin(), partitions.end());
+  // New partitions take the current fetch state, before anything slow happens here: a
+  // partition revoked while paused comes back paused, and changing the state of one that
+  // is already fetching loses what was fetched (see JobSource::pause).
+  set_fetching(partitions, !paused_);
   if (options_.before_assigned_work) options_.before_assigned_work();
   for (const auto& [tp, metadata] : source_.committed_metadata(partitions)) {
     if (auto note = parse_offset_note(metadata)) notes_[tp] = std::move(*note);
   }
-  // New partitions take the current fetch state. librdkafka keeps a partition's pause flag
-  // across revocation and reassignment, so one revoked while paused would come back paused
-  // and, with fetching resumed meanwhile, never be resumed.
-  const Status set = paused_ ? source_.pause(partitions) : source_.resume(partitions);
-  if (!set) log::warn("pause/resume of new partitions failed", {{"error", set.error().message}});
 }
 
 void JobLoop::on_revoking(const std::vector<TopicPartition>& partitions) {
@@ -88,7 +87,8 @@ void JobLoop::on_revoking(const std::vector<TopicPartition>& partitions) {
 void JobLoop::on_lost(const std::vector<TopicPartition>& partitions) {
   log::warn("partitions lost (session expired?); abandoning their jobs",
             {{"count", partitions.size()}});
-  (void)scheduler_.revoke(partitions, std::chrono::milliseconds(0));  // nothing to commit
+  // Nothing to commit (the group moved on) and no reason to keep the group waiting.
+  scheduler_.abandon(partitions);
   for (const auto& tp : partitions) {
     assigned_.erase(tp);
     notes_.erase(tp);
@@ -96,24 +96,43 @@ void JobLoop::on_lost(const std::vector<TopicPartition>& partitions) {
   }
 }
 
-void JobLoop::apply_backpressure() {
-  const bool full = scheduler_.saturated();
-  if (full == paused_) return;
-  const std::vector<TopicPartition> all(assigned_.begin(), assigned_.end());
-  Status changed = full ? source_.pause(all) : source_.resume(all);
-  if (!changed) {
-    log::warn("pause/resume failed", {{"error", changed.error().message}});
+void JobLoop::set_fetching(const std::vector<TopicPartition>& partitions, bool fetch) {
+  std::vector<TopicPartition> changing;
+  for (const auto& tp : partitions) {
+    if (source_paused_.contains(tp) == fetch) changing.push_back(tp);
+  }
+  if (changing.empty()) return;
+  if (Status set = fetch ? source_.resume(changing) : source_.pause(changing); !set) {
+    log::warn(fetch ? "resuming partitions failed" : "pausing partitions failed",
+              {{"error", set.error().message}});
     return;
   }
-  paused_ = full;
-  log::debug(full ? "in-flight bounds reached; fetching paused" : "fetching resumed",
-             {{"inflight_jobs", scheduler_.inflight_jobs()},
-              {"inflight_bytes", scheduler_.inflight_bytes()}});
+  for (const auto& tp : changing) {
+    if (fetch) {
+      source_paused_.erase(tp);
+    } else {
+      source_paused_.insert(tp);
+    }
+  }
+}
+
+void JobLoop::apply_backpressure() {
+  const bool full = scheduler_.saturated();
+  if (full != paused_) {
+    paused_ = full;
+    log::debug(full ? "in-flight bounds reached; fetching paused" : "fetching resumed",
+               {{"inflight_jobs", scheduler_.inflight_jobs()},
+                {"inflight_bytes", scheduler_.inflight_bytes()}});
+  }
+  // Every time, not only on a change: a pause or resume that failed is tried again.
+  set_fetching({assigned_.begin(), assigned_.end()}, !paused_);
 }
 
 void JobLoop::update_gauges() {
   metrics_.assigned_partitions.Set(static_cast<double>(assigned_.size()));
-  metrics_.paused_partitions.Set(paused_ ? static_cast<double>(assigned_.size()) : 0.0);
+  size_t paused = 0;
+  for (const auto& tp : assigned_) paused += source_paused_.contains(tp) ? 1 : 0;
+  metrics_.paused_partitions.Set(static_cast<double>(paused));
   metrics_.inflight_bytes.Set(static_cast<double>(scheduler_.inflight_bytes()));
   metrics_.queued_jobs.Set(static_cast<double>(scheduler_.inflight_jobs()));
   const uint64_t rebalances = source_.rebalance_count();

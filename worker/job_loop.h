@@ -51,6 +51,8 @@ class JobLoop final : public RebalanceListener {
   // True (and recorded as finished) when an earlier reader already finished this job.
   bool finished_before(const JobMessage& message);
   void apply_backpressure();
+  // Pauses / resumes those of `partitions` not yet in that state (see JobSource::pause).
+  void set_fetching(const std::vector<TopicPartition>& partitions, bool fetch);
   void update_gauges();
 
   JobSource& source_;
@@ -61,6 +63,9 @@ class JobLoop final : public RebalanceListener {
   std::set<TopicPartition> assigned_;           // poll thread only
   std::map<TopicPartition, OffsetNote> notes_;  // from the last owner; poll thread only
   bool paused_ = false;                         // poll thread only
+  // Partitions this consumer paused and has not resumed, revoked ones included (the pause
+  // outlives revocation); poll thread only.
+  std::set<TopicPartition> source_paused_;
   uint64_t rebalances_seen_ = 0;
   std::atomic<bool> stopping_{false};
 };

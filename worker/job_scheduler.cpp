@@ -167,11 +167,7 @@ void JobScheduler::mark_committed(const TopicPartition& tp, int64_t offset) {
   if (auto it = partitions_.find(tp); it != partitions_.end()) it->second.last_committed = offset;
 }
 
-std::map<TopicPartition, int64_t> JobScheduler::revoke(
-    const std::vector<TopicPartition>& partitions, std::chrono::milliseconds grace,
-    std::map<TopicPartition, std::string>* notes) {
-  std::unique_lock lock(mutex_);
-  const std::set<TopicPartition> going(partitions.begin(), partitions.end());
+void JobScheduler::drop_queued(const std::set<TopicPartition>& going) {
   // Jobs not started yet are simply not run: the next owner reads them again.
   for (auto it = queue_.begin(); it != queue_.end();) {
     if (going.contains({it->message.topic, it->message.partition})) {
@@ -182,6 +178,27 @@ std::map<TopicPartition, int64_t> JobScheduler::revoke(
       ++it;
     }
   }
+}
+
+void JobScheduler::abandon(const std::vector<TopicPartition>& partitions) {
+  {
+    std::lock_guard lock(mutex_);
+    const std::set<TopicPartition> going(partitions.begin(), partitions.end());
+    drop_queued(going);
+    // Without their state, running jobs see cancelled() and finish() ignores their outcome
+    // (the epoch no longer matches). Their lanes stay busy until they return, so a job for
+    // the same key, should the partition come back, still waits for them.
+    for (const auto& tp : going) partitions_.erase(tp);
+  }
+  changed_.notify_all();
+}
+
+std::map<TopicPartition, int64_t> JobScheduler::revoke(
+    const std::vector<TopicPartition>& partitions, std::chrono::milliseconds grace,
+    std::map<TopicPartition, std::string>* notes) {
+  std::unique_lock lock(mutex_);
+  const std::set<TopicPartition> going(partitions.begin(), partitions.end());
+  drop_queued(going);
   auto running = [&] {
     int total = 0;
     for (const auto& tp : going) {
@@ -195,6 +212,9 @@ std::map<TopicPartition, int64_t> JobScheduler::revoke(
   changed_.wait_for(lock, options_.cancel_wait, [&] { return running() == 0; });
   std::map<TopicPartition, int64_t> final_offsets;
   for (const auto& tp : going) {
+    // Always, also for a partition none of whose jobs was taken yet: a partition left in
+    // revoking_ would have every job of its next assignment cancelled (and never committed).
+    revoking_.erase(tp);
     auto it = partitions_.find(tp);
     if (it == partitions_.end()) continue;
     auto offset = it->second.offsets.committable();
@@ -205,7 +225,6 @@ std::map<TopicPartition, int64_t> JobScheduler::revoke(
       if (notes != nullptr) (*notes)[tp] = note;
     }
     partitions_.erase(it);
-    revoking_.erase(tp);
   }
   lock.unlock();
   changed_.notify_all();

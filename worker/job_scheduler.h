@@ -82,6 +82,10 @@ class JobScheduler {
   std::map<TopicPartition, int64_t> revoke(const std::vector<TopicPartition>& partitions,
                                            std::chrono::milliseconds grace,
                                            std::map<TopicPartition, std::string>* notes = nullptr);
+  // The partitions are gone already (the group took them back): queued jobs are dropped and
+  // running ones cancelled at once, without waiting for them; whatever they do later is
+  // ignored. Does not block on jobs.
+  void abandon(const std::vector<TopicPartition>& partitions);
 
   size_t inflight_jobs() const;
   uint64_t inflight_bytes() const;
@@ -95,6 +99,8 @@ class JobScheduler {
     uint64_t epoch = 0;  // of its partition when submitted
     std::string lane;    // ordering key
   };
+  // Removes the queued jobs of `going` (mutex_ held).
+  void drop_queued(const std::set<TopicPartition>& going);
   struct PartitionState {
     OffsetTracker offsets;
     uint64_t epoch = 0;

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "common/kafka/message_headers.h"
 #include "common/log.h"
 
 namespace upfleet::kafka {
@@ -106,10 +107,17 @@ void KafkaJobSource::on_rebalance(rd_kafka_t* handle, rd_kafka_resp_err_t err,
       rd_kafka_assign(handle, nullptr);
     }
   }
+  std::string numbers;  // "0,3,5": which partitions moved, for whoever reads the logs
+  for (const auto& tp : changed) {
+    if (!numbers.empty()) numbers.push_back(',');
+    numbers += std::to_string(tp.partition);
+  }
   std::lock_guard lock(self->mutex_);
   log::info(
       err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS ? "partitions assigned" : "partitions revoked",
-      {{"count", partitions->cnt}, {"now_assigned", self->assigned_.size()}});
+      {{"count", partitions->cnt},
+       {"partitions", numbers},
+       {"now_assigned", self->assigned_.size()}});
 }
 
 int KafkaJobSource::on_stats(rd_kafka_t*, char* json, size_t json_len, void* opaque) {
@@ -163,19 +171,7 @@ Result<std::optional<JobMessage>> KafkaJobSource::poll(std::chrono::milliseconds
   if (message->payload != nullptr) {
     job.value.assign(static_cast<const char*>(message->payload), message->len);
   }
-  rd_kafka_headers_t* headers = nullptr;
-  if (rd_kafka_message_headers(message.get(), &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    const char* name = nullptr;
-    const void* value = nullptr;
-    size_t size = 0;
-    for (size_t i = 0;
-         rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
-         ++i) {
-      job.headers.emplace_back(name, value == nullptr
-                                         ? std::string()
-                                         : std::string(static_cast<const char*>(value), size));
-    }
-  }
+  job.headers = read_headers(message.get());
   return std::optional<JobMessage>(std::move(job));
 }
 

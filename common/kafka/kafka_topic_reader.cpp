@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "common/kafka/message_headers.h"
 #include "common/log.h"
 
 namespace upfleet::kafka {
@@ -135,19 +136,7 @@ void KafkaTopicReader::run() {
     if (!record.tombstone) {
       record.value = std::string_view(static_cast<const char*>(message->payload), message->len);
     }
-    rd_kafka_headers_t* headers = nullptr;
-    if (rd_kafka_message_headers(message.get(), &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      const char* name = nullptr;
-      const void* value = nullptr;
-      size_t size = 0;
-      for (size_t i = 0;
-           rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
-           ++i) {
-        record.headers.emplace_back(name, value == nullptr
-                                              ? std::string()
-                                              : std::string(static_cast<const char*>(value), size));
-      }
-    }
+    record.headers = read_headers(message.get());
     handler_(record);
     {
       std::lock_guard lock(positions_mutex_);

@@ -7,8 +7,8 @@
 #include "common/http/curl_transport.h"
 #include "common/kafka/kafka_job_publisher.h"
 #include "common/kafka/kafka_producer.h"
-#include "common/s3/s3_client.h"
 #include "tests/support/kafka_test_util.h"
+#include "tests/support/s3_test_client.h"
 #include "tests/support/test_env.h"
 
 namespace upfleet::testing {
@@ -27,13 +27,7 @@ TEST(GcMultipartTest, AbortsStaleUploadsAndKeepsLiveOnes) {
   UPFLEET_REQUIRE_SERVICES(env);
   SystemClock clock;
   http::CurlTransport transport;
-  s3::S3Config config;
-  config.endpoint = env.s3_endpoint;
-  config.region = env.s3_region;
-  config.access_key_id = env.s3_access_key_id;
-  config.secret_access_key = env.s3_secret_access_key;
-  config.path_style = env.s3_path_style;
-  auto client = s3::S3Client::create(config, transport, clock);
+  auto client = create_s3_client(env, transport, clock);
   ASSERT_TRUE(client) << client.error().message;
 
   const std::string prefix = "gc-test-" + unique_suffix() + "/";

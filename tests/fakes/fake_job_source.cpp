@@ -96,10 +96,23 @@ Status FakeJobSource::pause(const std::vector<TopicPartition>& partitions) {
 
 Status FakeJobSource::resume(const std::vector<TopicPartition>& partitions) {
   std::lock_guard lock(mutex_);
-  std::erase_if(paused_, [&](const TopicPartition& tp) {
-    return std::find(partitions.begin(), partitions.end(), tp) != partitions.end();
-  });
+  for (const auto& tp : partitions) {
+    if (std::find(paused_.begin(), paused_.end(), tp) != paused_.end()) {
+      std::erase(paused_, tp);
+      continue;
+    }
+    // As librdkafka 2.0.2 does: resuming a partition that is not paused drops what it had
+    // fetched (the messages queued now), and fetching goes on after them.
+    dropped_by_resume_ += std::erase_if(queue_, [&](const JobMessage& message) {
+      return message.topic == tp.topic && message.partition == tp.partition;
+    });
+  }
   return {};
+}
+
+size_t FakeJobSource::dropped_by_resume() const {
+  std::lock_guard lock(mutex_);
+  return dropped_by_resume_;
 }
 
 void FakeJobSource::queue_assign(std::vector<TopicPartition> partitions) {

@@ -44,6 +44,8 @@ class FakeJobSource final : public JobSource {
   // Partitions paused now, and how often pause() was called.
   std::vector<TopicPartition> paused() const;
   int pause_calls() const;
+  // Messages lost because resume() was called for a partition that was not paused.
+  size_t dropped_by_resume() const;
 
   void push(JobMessage message);
   // The next commit() fails with `error` (and records nothing).
@@ -72,6 +74,7 @@ class FakeJobSource final : public JobSource {
   RebalanceListener* listener_ = nullptr;                     // guarded by mutex_
   std::vector<TopicPartition> paused_;                        // guarded by mutex_
   int pause_calls_ = 0;                                       // guarded by mutex_
+  size_t dropped_by_resume_ = 0;                              // guarded by mutex_
   std::map<TopicPartition, std::string> committed_metadata_;  // guarded by mutex_
 };
 

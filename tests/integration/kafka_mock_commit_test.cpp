@@ -10,23 +10,16 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include <chrono>
-#include <condition_variable>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
 
 #include "common/clock.h"
-#include "common/crypto/sha256.h"
 #include "common/job.h"
 #include "common/kafka/kafka_job_source.h"
 #include "common/kafka/kafka_settings.h"
-#include "tests/fakes/fake_dead_letter_sink.h"
-#include "tests/fakes/fake_http_byte_source.h"
-#include "tests/fakes/fake_status_sink.h"
-#include "tests/fakes/in_memory_object_store.h"
+#include "tests/support/job_loop_harness.h"
 #include "tests/support/test_env.h"
 #include "worker/job_loop.h"
 #include "worker/offset_note.h"
@@ -37,14 +30,13 @@ namespace {
 using namespace std::chrono_literals;
 using kafka::KafkaHandle;
 using kafka::PartitionListHandle;
-using upfleet::testing::FakeDeadLetterSink;
-using upfleet::testing::FakeStatusSink;
-using upfleet::testing::InMemoryObjectStore;
-using upfleet::testing::StringByteSource;
+using upfleet::testing::GatedObjectStore;
+using upfleet::testing::JobLoopThread;
+using upfleet::testing::JobRunnerFixture;
+using upfleet::testing::spooled_upload_job;
 
 constexpr int16_t kOffsetCommitApiKey = 8;  // RD_KAFKAP_OffsetCommit (not in the public headers)
 constexpr auto kTimeout = 60s;              // generous: only reached when something is broken
-const std::string kBucket = "media";
 
 // A mock cluster living inside a producer handle (test.mock.num.brokers), with that producer
 // for writing the jobs.
@@ -148,82 +140,15 @@ class CommittedReader {
   KafkaHandle handle_;
 };
 
-// Serves claim checks from memory.
-class MemorySourceOpener final : public SourceOpener {
- public:
-  void add(std::string uri, std::string data) {
-    std::lock_guard lock(mutex_);
-    sources_[std::move(uri)] = std::move(data);
-  }
-  Result<std::unique_ptr<ByteSource>> open(const ClaimCheck& source) override {
-    std::lock_guard lock(mutex_);
-    auto it = sources_.find(source.uri);
-    if (it == sources_.end()) return fail(Error::permanent(ErrorCode::kNotFound, source.uri));
-    return std::unique_ptr<ByteSource>(std::make_unique<StringByteSource>(it->second));
-  }
-
- private:
-  std::mutex mutex_;
-  std::map<std::string, std::string> sources_;
-};
-
-// An in-memory store whose put_object holds the keys the test holds until released (or the
-// job is cancelled: kCancelled, as S3ObjectStore).
-class HoldingObjectStore final : public ObjectStore {
- public:
-  Result<ObjectInfo> put_object(const ObjectRef& ref, ByteSource& body,
-                                const PutOptions& options) override {
-    {
-      std::unique_lock lock(mutex_);
-      while (held_.contains(ref.key)) {
-        if (options.cancelled) {
-          lock.unlock();
-          const bool cancelled = options.cancelled();
-          lock.lock();
-          if (cancelled) return fail(Error::permanent(ErrorCode::kCancelled, "upload cancelled"));
-        }
-        changed_.wait_for(lock, 2ms);  // cancelled() cannot notify: look again shortly
-      }
-    }
-    return inner_.put_object(ref, body, options);
-  }
-  Result<ObjectInfo> head_object(const ObjectRef& ref) override { return inner_.head_object(ref); }
-  Status get_object(const ObjectRef& ref, uint64_t offset, uint64_t length,
-                    const std::function<bool(std::string_view)>& sink) override {
-    return inner_.get_object(ref, offset, length, sink);
-  }
-  Status delete_object(const ObjectRef& ref) override { return inner_.delete_object(ref); }
-  std::string object_url(const ObjectRef& ref) const override { return inner_.object_url(ref); }
-
-  void hold(const std::string& key) {
-    std::lock_guard lock(mutex_);
-    held_.insert(key);
-  }
-  void release(const std::string& key) {
-    std::lock_guard lock(mutex_);
-    held_.erase(key);
-    changed_.notify_all();
-  }
-  void release_all() {
-    std::lock_guard lock(mutex_);
-    held_.clear();
-    changed_.notify_all();
-  }
-  bool stored(const std::string& key) const { return inner_.data({kBucket, key}).has_value(); }
-
- private:
-  InMemoryObjectStore inner_;
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::set<std::string> held_;
-};
-
 std::string key_at(int64_t offset) {
   return "file-" + std::to_string(offset) + ".bin";
 }
 
-class KafkaMockCommitTest : public ::testing::Test {
+// Jobs whose key the test holds stay unfinished until it releases them.
+class KafkaMockCommitTest : public JobRunnerFixture<GatedObjectStore, SystemClock> {
  protected:
+  KafkaMockCommitTest() : JobRunnerFixture(BackoffPolicy{1ms, 5ms, 3}) {}
+
   void SetUp() override {
     cluster_ = std::make_unique<MockCluster>();
     ASSERT_TRUE(cluster_->ok());
@@ -233,8 +158,6 @@ class KafkaMockCommitTest : public ::testing::Test {
   // The worker's consumer leaves the group while the cluster is still there.
   void TearDown() override {
     store_.release_all();
-    if (loop_) loop_->stop();
-    if (thread_.joinable()) thread_.join();
     loop_.reset();
     source_.reset();
     cluster_.reset();
@@ -263,8 +186,8 @@ class KafkaMockCommitTest : public ::testing::Test {
     options.scheduler.workers = 4;
     options.commit_interval = commit_interval;
     options.shutdown_grace = grace;
-    loop_ = std::make_unique<JobLoop>(*source_, runner_, metrics_, options, clock_);
-    thread_ = std::thread([this] { loop_->run(); });
+    loop_ = std::make_unique<JobLoopThread>(*source_, runner_, metrics_, options, clock_);
+    loop_->start();
   }
 
   // Waits until every job but `held` is stored.
@@ -281,18 +204,7 @@ class KafkaMockCommitTest : public ::testing::Test {
 
   std::string job_json(int64_t offset) {
     const std::string key = key_at(offset);
-    const std::string data = "content of " + key;
-    Job job;
-    job.job_id = "job-" + std::to_string(offset);
-    job.upload_id = "upload-" + std::to_string(offset);
-    job.type = JobType::kUpload;
-    job.key = key;
-    job.source.uri = "http://ingest-0:8080/internal/spool/" + job.upload_id;
-    job.source.size = data.size();
-    job.source.sha256 = crypto::sha256_hex(data);
-    job.ingest_id = "ingest-0";
-    sources_.add(job.source.uri, data);
-    return to_json(job);
+    return to_json(spooled_upload_job(sources_, std::to_string(offset), key, "content of " + key));
   }
 
   // Reads the committed offset every few milliseconds until it equals `target`, failing if it
@@ -318,19 +230,8 @@ class KafkaMockCommitTest : public ::testing::Test {
   const std::string suffix_ = upfleet::testing::unique_suffix();
   const std::string topic_ = "upfleet-mock-" + suffix_ + ".jobs";
   const std::string group_ = "upfleet-mock-workers-" + suffix_;
-  SystemClock clock_;
-  HoldingObjectStore store_;
-  MemorySourceOpener sources_;
-  FakeStatusSink statuses_;
-  FakeDeadLetterSink dead_letters_;
-  WorkerMetrics metrics_{std::make_shared<prometheus::Registry>()};
-  UploadJobHandler uploads_{store_, sources_, kBucket, clock_};
-  JobRunner runner_{uploads_,      store_,   statuses_,
-                    dead_letters_, metrics_, BackoffPolicy{1ms, 5ms, 3},
-                    kBucket,       clock_};
   std::unique_ptr<kafka::KafkaJobSource> source_;
-  std::unique_ptr<JobLoop> loop_;
-  std::thread thread_;
+  std::unique_ptr<JobLoopThread> loop_;
   int reads_with_commit_ = 0;
 };
 
@@ -372,7 +273,7 @@ TEST_F(KafkaMockCommitTest, CommittedOffsetNeverPassesAnUnfinishedJobDespiteComm
   ASSERT_NO_FATAL_FAILURE(watch_commits_until(reader, kJobs, kJobs));
 
   loop_->stop();
-  thread_.join();
+  loop_->join();
   EXPECT_EQ(reader.committed(topic_, 0), kJobs);
   for (int64_t offset = 0; offset < kJobs; ++offset) EXPECT_TRUE(store_.stored(key_at(offset)));
   EXPECT_TRUE(dead_letters_.letters().empty());
@@ -392,7 +293,7 @@ TEST_F(KafkaMockCommitTest, StopCommitsJobsFinishedWithinTheGraceAndNotOnesCance
   // Stopping: the held job outlasts the grace and is cancelled; the final commit covers the
   // jobs below it and neither the held one nor the finished one above it.
   loop_->stop();
-  thread_.join();
+  loop_->join();
   EXPECT_EQ(reader.committed(topic_, 0), kHeld);
   EXPECT_FALSE(store_.stored(key_at(kHeld)));
   // The note committed with it tells the next reader that the job above the held one is done.

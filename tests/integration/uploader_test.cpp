@@ -13,6 +13,7 @@
 #include "common/clock.h"
 #include "common/crypto/sha256.h"
 #include "common/http/curl_transport.h"
+#include "tests/support/s3_test_client.h"
 #include "tests/support/test_env.h"
 
 namespace upfleet::upload {
@@ -90,14 +91,8 @@ class UploaderIntegrationTest : public ::testing::Test {
  protected:
   void SetUp() override {
     UPFLEET_REQUIRE_SERVICES(env);
-    s3::S3Config config;
-    config.endpoint = env.s3_endpoint;
-    config.region = env.s3_region;
-    config.access_key_id = env.s3_access_key_id;
-    config.secret_access_key = env.s3_secret_access_key;
-    config.path_style = env.s3_path_style;
     bucket_ = env.s3_bucket;
-    auto client = s3::S3Client::create(config, counting_, clock_);
+    auto client = testing::create_s3_client(env, counting_, clock_);
     ASSERT_TRUE(client.has_value()) << client.error().message;
     client_ = std::move(*client);
     auto created = client_->create_bucket(bucket_);

@@ -21,6 +21,11 @@ StatusWatcher::StatusWatcher(const std::string& brokers, const std::string& stat
 
 size_t StatusWatcher::reached(const std::vector<std::string>& upload_ids, UploadState state) const {
   std::lock_guard lock(mutex_);
+  return reached_locked(upload_ids, state);
+}
+
+size_t StatusWatcher::reached_locked(const std::vector<std::string>& upload_ids,
+                                     UploadState state) const {
   size_t count = 0;
   for (const auto& id : upload_ids) {
     auto it = seen_.find(id);
@@ -40,15 +45,11 @@ size_t StatusWatcher::reached(const std::vector<std::string>& upload_ids, Upload
 
 bool StatusWatcher::wait_all(const std::vector<std::string>& upload_ids, UploadState state,
                              std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    if (reached(upload_ids, state) == upload_ids.size()) return true;
-    std::unique_lock lock(mutex_);
-    if (changed_.wait_until(lock, deadline) == std::cv_status::timeout) {
-      lock.unlock();
-      return reached(upload_ids, state) == upload_ids.size();
-    }
-  }
+  // Checked under the lock the reader notifies with: a status arriving between a check and
+  // the wait would otherwise go unnoticed and the wait would run to its deadline.
+  std::unique_lock lock(mutex_);
+  return changed_.wait_for(lock, timeout,
+                           [&] { return reached_locked(upload_ids, state) == upload_ids.size(); });
 }
 
 std::map<std::string, int> StatusWatcher::counts(UploadState state) const {

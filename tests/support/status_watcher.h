@@ -29,6 +29,7 @@ class StatusWatcher {
   size_t reached(const std::vector<std::string>& upload_ids, UploadState state) const;
 
  private:
+  size_t reached_locked(const std::vector<std::string>& upload_ids, UploadState state) const;
   mutable std::mutex mutex_;
   std::condition_variable changed_;
   std::map<std::string, std::map<UploadState, int>> seen_;  // upload_id -> state -> count

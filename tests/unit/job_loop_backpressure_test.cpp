@@ -21,14 +21,10 @@
 #include <thread>
 #include <vector>
 
-#include "common/crypto/sha256.h"
 #include "common/job.h"
 #include "tests/fakes/fake_clock.h"
-#include "tests/fakes/fake_dead_letter_sink.h"
-#include "tests/fakes/fake_http_byte_source.h"
 #include "tests/fakes/fake_job_source.h"
-#include "tests/fakes/fake_status_sink.h"
-#include "tests/fakes/in_memory_object_store.h"
+#include "tests/support/job_loop_harness.h"
 #include "worker/job_loop.h"
 #include "worker/offset_note.h"
 
@@ -38,15 +34,15 @@ namespace {
 using namespace std::chrono_literals;
 using upfleet::testing::CommitRecord;
 using upfleet::testing::FakeClock;
-using upfleet::testing::FakeDeadLetterSink;
 using upfleet::testing::FakeJobSource;
-using upfleet::testing::FakeStatusSink;
-using upfleet::testing::InMemoryObjectStore;
-using upfleet::testing::StringByteSource;
+using upfleet::testing::GatedObjectStore;
+using upfleet::testing::job_message;
+using upfleet::testing::JobLoopThread;
+using upfleet::testing::JobRunnerFixture;
+using upfleet::testing::spooled_upload_job;
 
 constexpr auto kTimeout = 20s;  // generous: only reached when something is broken
 const std::string kTopic = "upfleet.jobs";
-const std::string kBucket = "media";
 
 TopicPartition tp(int32_t partition) {
   return {kTopic, partition};
@@ -63,96 +59,6 @@ bool eventually(const std::function<bool()>& condition,
   }
   return true;
 }
-
-// Serves claim checks from memory.
-class MemorySourceOpener final : public SourceOpener {
- public:
-  void add(std::string uri, std::string data) {
-    std::lock_guard lock(mutex_);
-    sources_[std::move(uri)] = std::move(data);
-  }
-  Result<std::unique_ptr<ByteSource>> open(const ClaimCheck& source) override {
-    std::lock_guard lock(mutex_);
-    auto it = sources_.find(source.uri);
-    if (it == sources_.end()) return fail(Error::permanent(ErrorCode::kNotFound, source.uri));
-    return std::unique_ptr<ByteSource>(std::make_unique<StringByteSource>(it->second));
-  }
-
- private:
-  std::mutex mutex_;
-  std::map<std::string, std::string> sources_;
-};
-
-// An in-memory store whose put_object blocks until the test opens the key's gate. A put whose
-// job is cancelled meanwhile gives up with kCancelled, as S3ObjectStore does.
-class GatedObjectStore final : public ObjectStore {
- public:
-  Result<ObjectInfo> put_object(const ObjectRef& ref, ByteSource& body,
-                                const PutOptions& options) override {
-    {
-      std::unique_lock lock(mutex_);
-      blocked_.insert(ref.key);
-      changed_.notify_all();
-      while (!open_all_ && !open_.contains(ref.key)) {
-        if (options.cancelled) {
-          lock.unlock();
-          const bool cancelled = options.cancelled();
-          lock.lock();
-          if (cancelled) {
-            blocked_.erase(ref.key);
-            cancelled_.insert(ref.key);
-            changed_.notify_all();
-            return fail(Error::permanent(ErrorCode::kCancelled, "upload cancelled"));
-          }
-        }
-        changed_.wait_for(lock, 2ms);  // cancelled() cannot notify: look again shortly
-      }
-      blocked_.erase(ref.key);
-    }
-    return inner_.put_object(ref, body, options);
-  }
-  Result<ObjectInfo> head_object(const ObjectRef& ref) override { return inner_.head_object(ref); }
-  Status get_object(const ObjectRef& ref, uint64_t offset, uint64_t length,
-                    const std::function<bool(std::string_view)>& sink) override {
-    return inner_.get_object(ref, offset, length, sink);
-  }
-  Status delete_object(const ObjectRef& ref) override { return inner_.delete_object(ref); }
-  std::string object_url(const ObjectRef& ref) const override { return inner_.object_url(ref); }
-
-  void open(const std::string& key) {
-    std::lock_guard lock(mutex_);
-    open_.insert(key);
-    changed_.notify_all();
-  }
-  void open_all() {
-    std::lock_guard lock(mutex_);
-    open_all_ = true;
-    changed_.notify_all();
-  }
-  // Waits until exactly these keys are blocked in put_object.
-  bool wait_blocked(std::set<std::string> keys) {
-    std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, kTimeout, [&] { return blocked_ == keys; });
-  }
-  std::set<std::string> blocked() const {
-    std::lock_guard lock(mutex_);
-    return blocked_;
-  }
-  bool was_cancelled(const std::string& key) const {
-    std::lock_guard lock(mutex_);
-    return cancelled_.contains(key);
-  }
-  bool stored(const std::string& key) const { return inner_.data({kBucket, key}).has_value(); }
-
- private:
-  InMemoryObjectStore inner_;
-  mutable std::mutex mutex_;
-  std::condition_variable changed_;
-  std::set<std::string> open_;
-  bool open_all_ = false;
-  std::set<std::string> blocked_;
-  std::set<std::string> cancelled_;
-};
 
 // Forwards rebalances to the loop and notes what was committed when on_revoking returned.
 class RecordingListener final : public RebalanceListener {
@@ -206,13 +112,14 @@ struct LoopSetup {
   std::chrono::milliseconds grace = 10s;
 };
 
-class JobLoopBackpressureTest : public ::testing::Test {
+class JobLoopBackpressureTest : public JobRunnerFixture<GatedObjectStore, FakeClock> {
  protected:
+  // Every upload waits until the test releases its key.
+  JobLoopBackpressureTest() : JobRunnerFixture(BackoffPolicy{1ms, 1ms, 3}) { store_.hold_all(); }
   ~JobLoopBackpressureTest() override {
     // Whatever happened, nothing stays blocked and the loop's thread ends.
-    store_.open_all();
-    if (loop_) loop_->stop();
-    if (thread_.joinable()) thread_.join();
+    store_.release_all();
+    loop_.reset();
   }
 
   void start(LoopSetup setup) {
@@ -221,42 +128,19 @@ class JobLoopBackpressureTest : public ::testing::Test {
     options.scheduler.max_inflight_jobs = setup.max_inflight_jobs;
     options.commit_interval = setup.commit_interval;
     options.shutdown_grace = setup.grace;
-    loop_ = std::make_unique<JobLoop>(source_, runner_, metrics_, options, clock_);
-    listener_ = std::make_unique<RecordingListener>(*loop_, source_);
+    loop_ = std::make_unique<JobLoopThread>(source_, runner_, metrics_, options, clock_);
+    listener_ = std::make_unique<RecordingListener>(loop_->loop(), source_);
     source_.set_rebalance_listener(listener_.get());
     source_.set_on_idle([this] { feed(); });
-    thread_ = std::thread([this] {
-      loop_->run();
-      std::lock_guard lock(mutex_);
-      run_returned_ = true;
-      changed_.notify_all();
-    });
+    loop_->start();
   }
 
-  bool wait_run_returned() {
-    std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, kTimeout, [&] { return run_returned_; });
-  }
+  bool wait_run_returned() { return loop_->wait_returned(kTimeout); }
 
   // Makes an upload job for `key` and queues it on the partition's backlog.
   void add(int32_t partition, int64_t offset, const std::string& key) {
-    const std::string data = "bytes of " + key;
-    Job job;
-    job.job_id = "job-" + key;
-    job.upload_id = "upload-" + key;
-    job.type = JobType::kUpload;
-    job.key = key;
-    job.source.uri = "http://ingest-0:8080/internal/spool/" + job.upload_id;
-    job.source.size = data.size();
-    job.source.sha256 = crypto::sha256_hex(data);
-    job.ingest_id = "ingest-0";
-    sources_.add(job.source.uri, data);
-    JobMessage message;
-    message.topic = kTopic;
-    message.partition = partition;
-    message.offset = offset;
-    message.key = key;
-    message.value = to_json(job);
+    const Job job = spooled_upload_job(sources_, key, key, "bytes of " + key);
+    JobMessage message = job_message(kTopic, partition, offset, key, to_json(job));
     std::lock_guard lock(mutex_);
     backlog_.push_back(std::move(message));
   }
@@ -316,18 +200,9 @@ class JobLoopBackpressureTest : public ::testing::Test {
     return commits.back();
   }
 
-  FakeClock clock_;  // never advanced: a non-zero commit interval never elapses
+  // clock_ is never advanced: a non-zero commit interval never elapses.
   FakeJobSource source_;
-  GatedObjectStore store_;
-  MemorySourceOpener sources_;
-  FakeStatusSink statuses_;
-  FakeDeadLetterSink dead_letters_;
-  WorkerMetrics metrics_{std::make_shared<prometheus::Registry>()};
-  UploadJobHandler uploads_{store_, sources_, kBucket, clock_};
-  JobRunner runner_{uploads_,      store_,   statuses_,
-                    dead_letters_, metrics_, BackoffPolicy{1ms, 1ms, 3},
-                    kBucket,       clock_};
-  std::unique_ptr<JobLoop> loop_;
+  std::unique_ptr<JobLoopThread> loop_;
   std::unique_ptr<RecordingListener> listener_;
 
   mutable std::mutex mutex_;
@@ -335,8 +210,6 @@ class JobLoopBackpressureTest : public ::testing::Test {
   std::deque<JobMessage> backlog_;  // guarded by mutex_
   std::map<int32_t, int> taken_;    // guarded by mutex_
   int idle_polls_ = 0;              // guarded by mutex_
-  bool run_returned_ = false;       // guarded by mutex_
-  std::thread thread_;
 };
 
 TEST_F(JobLoopBackpressureTest, PausesWhileSaturatedAndResumesWhenDrained) {
@@ -353,7 +226,7 @@ TEST_F(JobLoopBackpressureTest, PausesWhileSaturatedAndResumesWhenDrained) {
   EXPECT_EQ(backlog(), 3u);
 
   // One finishes: 1 of 2 in flight is within 3/4 of the bound, so fetching resumes.
-  store_.open("k0");
+  store_.release("k0");
   ASSERT_TRUE(eventually([&] { return taken(0) >= 3; })) << "fetching did not resume";
   // k2 joins k1; full again.
   ASSERT_TRUE(store_.wait_blocked({"k1", "k2"}));
@@ -362,7 +235,7 @@ TEST_F(JobLoopBackpressureTest, PausesWhileSaturatedAndResumesWhenDrained) {
   EXPECT_EQ(taken(0), 3);
 
   // Everything drains: resumed, all taken and committed.
-  store_.open_all();
+  store_.release_all();
   ASSERT_TRUE(eventually([&] { return last_commit(0) == 5; }))
       << "commits: " << ::testing::PrintToString(commits_of(0));
   EXPECT_FALSE(is_paused(0));
@@ -391,7 +264,7 @@ TEST_F(JobLoopBackpressureTest, PartitionAssignedWhilePausedIsPausedAtOnce) {
   ASSERT_TRUE(wait_idle_polls(20));
   EXPECT_EQ(taken(1), 0);
 
-  store_.open_all();
+  store_.release_all();
   ASSERT_TRUE(eventually([&] { return last_commit(1) == 1 && last_commit(0) == 2; }));
   EXPECT_FALSE(is_paused(0));
   EXPECT_FALSE(is_paused(1));
@@ -412,7 +285,7 @@ TEST_F(JobLoopBackpressureTest, PartitionRevokedWhilePausedIsNotLeftPausedWhenIt
 
   source_.queue_revoke({tp(1)});  // leaves while paused
   ASSERT_TRUE(listener_->wait_revoked());
-  store_.open_all();
+  store_.release_all();
   ASSERT_TRUE(eventually([&] { return last_commit(0) == 2 && !is_paused(0); }));
   ASSERT_TRUE(is_paused(1)) << "the fake must model librdkafka's sticky pause flag";
 
@@ -425,12 +298,32 @@ TEST_F(JobLoopBackpressureTest, PartitionRevokedWhilePausedIsNotLeftPausedWhenIt
   ASSERT_TRUE(wait_run_returned());
 }
 
+// librdkafka drops what a partition already fetched when it is resumed without being paused.
+// A partition assigned while fetching runs, with messages fetched before the loop got to
+// on_assigned, must keep them: the loop resumes only what it paused. (This loss left a real
+// partition's 100 jobs unrun after a lost assignment: fetched, dropped, never fetched again.)
+TEST_F(JobLoopBackpressureTest, AssignedPartitionIsNotResumedUnlessPausedSoFetchedJobsAreKept) {
+  source_.queue_assign({tp(0)});
+  const Job job = spooled_upload_job(sources_, "early", "early", "fetched before on_assigned");
+  source_.push(job_message(kTopic, 0, 0, "early", to_json(job)));  // ahead of the first poll
+  store_.release("early");
+  start({.max_inflight_jobs = 4});
+  ASSERT_TRUE(eventually([&] { return last_commit(0) == 1; }))
+      << "the job fetched before the assignment was handled never ran; dropped: "
+      << source_.dropped_by_resume();
+  EXPECT_TRUE(store_.stored("early"));
+  EXPECT_EQ(source_.dropped_by_resume(), 0u);
+  EXPECT_FALSE(is_paused(0));
+  loop_->stop();
+  ASSERT_TRUE(wait_run_returned());
+}
+
 TEST_F(JobLoopBackpressureTest, RevokeCommitsFinishedOffsetsAndNotTheCancelledJob) {
   // No periodic commits: whatever is committed, the revocation committed.
   start({.max_inflight_jobs = 10, .commit_interval = 1h, .grace = 200ms});
   source_.queue_assign({tp(0), tp(1)});
-  store_.open("a");
-  store_.open("c");
+  store_.release("a");
+  store_.release("c");
   add(0, 0, "a");
   add(0, 1, "b");  // blocks past the grace
   add(0, 2, "c");
@@ -458,7 +351,7 @@ TEST_F(JobLoopBackpressureTest, RevokeCommitsFinishedOffsetsAndNotTheCancelledJo
   EXPECT_EQ(store_.blocked(), std::set<std::string>{"x"});
 
   // Nothing more is committed for the revoked partition.
-  store_.open("x");
+  store_.release("x");
   ASSERT_TRUE(eventually([&] { return store_.stored("x"); }));
   loop_->stop();
   ASSERT_TRUE(wait_run_returned());
@@ -469,7 +362,7 @@ TEST_F(JobLoopBackpressureTest, RevokeCommitsFinishedOffsetsAndNotTheCancelledJo
 TEST_F(JobLoopBackpressureTest, RevokeWaitsForJobsFinishingWithinTheGraceAndCommitsThem) {
   start({.max_inflight_jobs = 10, .commit_interval = 1h, .grace = 60s});
   source_.queue_assign({tp(0)});
-  store_.open("a");
+  store_.release("a");
   add(0, 0, "a");
   add(0, 1, "b");
   ASSERT_TRUE(store_.wait_blocked({"b"}));
@@ -477,7 +370,7 @@ TEST_F(JobLoopBackpressureTest, RevokeWaitsForJobsFinishingWithinTheGraceAndComm
 
   source_.queue_revoke({tp(0)});
   ASSERT_TRUE(listener_->wait_revoking());
-  store_.open("b");  // finishes during the grace
+  store_.release("b");  // finishes during the grace
   ASSERT_TRUE(listener_->wait_revoked());
   const auto at_revoke = listener_->commits_when_revoked();
   ASSERT_EQ(at_revoke.size(), 1u);
@@ -495,7 +388,7 @@ TEST_F(JobLoopBackpressureTest, StopLetsARunningJobFinishWithinTheGraceAndCommit
   ASSERT_TRUE(store_.wait_blocked({"slow"}));
 
   loop_->stop();
-  store_.open("slow");
+  store_.release("slow");
   ASSERT_TRUE(wait_run_returned());
   EXPECT_FALSE(store_.was_cancelled("slow"));
   EXPECT_TRUE(store_.stored("slow"));
@@ -507,7 +400,7 @@ TEST_F(JobLoopBackpressureTest, StopLetsARunningJobFinishWithinTheGraceAndCommit
 TEST_F(JobLoopBackpressureTest, StopCancelsAJobOutlastingTheGraceAndDoesNotCommitIt) {
   start({.max_inflight_jobs = 10, .commit_interval = 1h, .grace = 100ms});
   source_.queue_assign({tp(0)});
-  store_.open("quick");
+  store_.release("quick");
   add(0, 0, "quick");
   add(0, 1, "stuck");
   ASSERT_TRUE(store_.wait_blocked({"stuck"}));

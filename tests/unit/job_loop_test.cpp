@@ -5,19 +5,13 @@
 
 #include <gtest/gtest.h>
 
-#include <deque>
-#include <map>
-#include <memory>
 #include <set>
 
 #include "common/crypto/md5.h"
 #include "common/crypto/sha256.h"
 #include "tests/fakes/fake_clock.h"
-#include "tests/fakes/fake_dead_letter_sink.h"
-#include "tests/fakes/fake_http_byte_source.h"
 #include "tests/fakes/fake_job_source.h"
-#include "tests/fakes/fake_status_sink.h"
-#include "tests/fakes/in_memory_object_store.h"
+#include "tests/support/job_loop_harness.h"
 
 namespace upfleet {
 namespace {
@@ -25,36 +19,19 @@ namespace {
 using namespace std::chrono_literals;
 using upfleet::testing::CommitRecord;
 using upfleet::testing::FakeClock;
-using upfleet::testing::FakeDeadLetterSink;
 using upfleet::testing::FakeJobSource;
-using upfleet::testing::FakeStatusSink;
 using upfleet::testing::InMemoryObjectStore;
-using upfleet::testing::StringByteSource;
+using upfleet::testing::job_message;
+using upfleet::testing::JobRunnerFixture;
+using upfleet::testing::spooled_upload_job;
 using Op = InMemoryObjectStore::Operation;
-
-// Serves claim checks from memory: uri -> bytes; unknown URIs are kNotFound.
-class FakeSourceOpener final : public SourceOpener {
- public:
-  void add(std::string uri, std::string data) { sources_[std::move(uri)] = std::move(data); }
-
-  Result<std::unique_ptr<ByteSource>> open(const ClaimCheck& source) override {
-    auto it = sources_.find(source.uri);
-    if (it == sources_.end()) {
-      return fail(Error::permanent(ErrorCode::kNotFound, "no source " + source.uri));
-    }
-    return std::unique_ptr<ByteSource>(std::make_unique<StringByteSource>(it->second));
-  }
-
- private:
-  std::map<std::string, std::string> sources_;
-};
 
 constexpr std::string_view kTopic = "upfleet.jobs";
 constexpr int kMaxAttempts = 3;
 
-class JobLoopTest : public ::testing::Test {
+class JobLoopTest : public JobRunnerFixture<InMemoryObjectStore, FakeClock> {
  protected:
-  JobLoopTest() {
+  JobLoopTest() : JobRunnerFixture(BackoffPolicy{1ms, 1ms, kMaxAttempts}) {
     // Once every queued message is consumed, the loop stops.
     // Stop once everything consumed has finished (jobs run on the scheduler's threads).
     source_.set_on_idle([this] {
@@ -64,28 +41,12 @@ class JobLoopTest : public ::testing::Test {
 
   // An upload job whose bytes the opener serves.
   Job upload_job(const std::string& key, const std::string& data) {
-    Job job;
-    job.job_id = "job-" + std::to_string(++next_id_);
-    job.upload_id = "upload-" + std::to_string(next_id_);
-    job.type = JobType::kUpload;
-    job.key = key;
-    job.source.uri = "http://ingest-0:8080/internal/spool/" + job.upload_id;
-    job.source.size = data.size();
-    job.source.sha256 = crypto::sha256_hex(data);
-    job.ingest_id = "ingest-0";
-    sources_.add(job.source.uri, data);
-    return job;
+    return spooled_upload_job(sources_, std::to_string(++next_id_), key, data);
   }
 
   JobMessage message(const std::string& key, std::string value, int64_t offset,
                      int32_t partition = 2) {
-    JobMessage m;
-    m.topic = std::string(kTopic);
-    m.partition = partition;
-    m.offset = offset;
-    m.key = key;
-    m.value = std::move(value);
-    return m;
+    return job_message(std::string(kTopic), partition, offset, key, std::move(value));
   }
 
   void push_job(const Job& job, int64_t offset) {
@@ -102,17 +63,7 @@ class JobLoopTest : public ::testing::Test {
   }
 
   int next_id_ = 0;
-  FakeClock clock_;
   FakeJobSource source_;
-  InMemoryObjectStore store_;
-  FakeSourceOpener sources_;
-  FakeStatusSink statuses_;
-  FakeDeadLetterSink dead_letters_;
-  WorkerMetrics metrics_{std::make_shared<prometheus::Registry>()};
-  UploadJobHandler uploads_{store_, sources_, "media", clock_};
-  JobRunner runner_{uploads_,      store_,   statuses_,
-                    dead_letters_, metrics_, BackoffPolicy{1ms, 1ms, kMaxAttempts},
-                    "media",       clock_};
   static JobLoopOptions loop_options() {
     JobLoopOptions options;
     options.commit_interval = 0ms;

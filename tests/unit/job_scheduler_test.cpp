@@ -630,6 +630,26 @@ TEST_F(JobSchedulerTest, RevokedPartitionAssignedAgainStartsAfresh) {
   ASSERT_TRUE(controller_->eventually([&] { return offered(0) == 51; }));
 }
 
+// A partition can be assigned and revoked before any of its jobs was taken. Assigned again,
+// its jobs must run: they were all cancelled at once, never finished and never committed (a
+// fleet test lost a whole partition's 330 jobs that way).
+TEST_F(JobSchedulerTest, PartitionRevokedBeforeAnyJobRunsItsJobsWhenAssignedAgain) {
+  start({.ordering = Ordering::kKey, .workers = 2});
+  EXPECT_EQ(scheduler_->revoke({tp(0)}, 10ms), (std::map<TopicPartition, int64_t>{}));
+  scheduler_->abandon({tp(1)});
+  submit(job(0, 0, "a"));
+  submit(job(1, 0, "x"));
+  ASSERT_TRUE(controller_->wait_started(name_of(0, 0, "a")));
+  ASSERT_TRUE(controller_->wait_started(name_of(1, 0, "x")));
+  EXPECT_EQ(controller_->cancelled_now(name_of(0, 0, "a")), false)
+      << "the job is cancelled as if its partition were still being revoked";
+  EXPECT_EQ(controller_->cancelled_now(name_of(1, 0, "x")), false);
+  controller_->release(name_of(0, 0, "a"));
+  controller_->release(name_of(1, 0, "x"));
+  ASSERT_TRUE(controller_->eventually([&] { return offered(0) == 1 && offered(1) == 1; }));
+  EXPECT_FALSE(controller_->saw_cancel(name_of(0, 0, "a")));
+}
+
 // A job that ignores cancellation outlives revoke() (which waits a bounded time for it); the
 // partition comes back with the same offsets; the old job then finishes. Its finish belongs to
 // the old assignment and must not mark the new assignment's offset as done.
@@ -669,6 +689,42 @@ TEST_F(JobSchedulerTest, LateFinishOfARevokedJobDoesNotMoveTheNewAssignmentsOffs
   ASSERT_TRUE(controller_->eventually([&] { return offered(0) == 7; }));
   EXPECT_EQ(controller_->overlaps(), std::vector<std::string>{});
   EXPECT_EQ(scheduler_->inflight_jobs(), 0u);
+}
+
+// A lost partition is the group's already: abandon() must not keep the consumer (and so the
+// group) waiting for jobs that ignore cancellation, and their late finish counts for nothing.
+TEST_F(JobSchedulerTest, AbandonReturnsAtOnceCancelsRunningJobsAndIgnoresTheirFinish) {
+  start({.ordering = Ordering::kKey, .workers = 4, .cancel_wait = 60s});
+  const std::string stuck = "a, lost assignment";
+  controller_->ignore_cancellation(stuck);
+  submit(job(0, 5, "a", stuck));
+  submit(job(0, 6, "b"));  // runs, obeys cancellation
+  submit(job(0, 7, "a"));  // queued behind the stuck job's lane
+  submit(job(1, 0, "x"));  // another partition
+  ASSERT_TRUE(controller_->wait_started(stuck));
+  ASSERT_TRUE(controller_->wait_started(name_of(0, 6, "b")));
+  ASSERT_TRUE(controller_->wait_started(name_of(1, 0, "x")));
+
+  Background<bool> abandon([&] {
+    scheduler_->abandon({tp(0)});
+    return true;
+  });
+  ASSERT_TRUE(abandon.done_within(kTimeout)) << "abandon() waited for the stuck job";
+  EXPECT_TRUE(controller_->wait_ended(name_of(0, 6, "b")));
+  EXPECT_TRUE(controller_->saw_cancel(name_of(0, 6, "b")));
+  EXPECT_EQ(controller_->cancelled_now(stuck), true);
+  EXPECT_FALSE(controller_->started(name_of(0, 7, "a")));
+  EXPECT_EQ(scheduler_->partitions(), std::vector<TopicPartition>{tp(1)});
+
+  // The stuck job finishes after all: nothing of partition 0 is offered for commit.
+  controller_->release(stuck, /*finished=*/true);
+  ASSERT_TRUE(controller_->wait_ended(stuck));
+  EXPECT_EQ(offered(0), std::nullopt);
+  // The other partition was left alone.
+  EXPECT_EQ(controller_->cancelled_now(name_of(1, 0, "x")), false);
+  controller_->release(name_of(1, 0, "x"));
+  ASSERT_TRUE(controller_->eventually([&] { return offered(1) == 1; }));
+  EXPECT_TRUE(controller_->eventually([&] { return scheduler_->inflight_jobs() == 0; }));
 }
 
 // --- shutdown ---------------------------------------------------------------------------------
