@@ -8,13 +8,14 @@ namespace {
 
 constexpr uint64_t kMaxAllowedBody = 5ull << 40;  // S3's object size limit
 
-std::string default_advertise_url(const std::string& listen) {
+// https:// when the listener speaks TLS: workers and clients must use the listener's scheme.
+std::string default_advertise_url(const std::string& listen, bool tls) {
   auto endpoint = parse_listen_address(listen);
   if (!endpoint) return "";
   std::string host =
       endpoint->address().is_unspecified() ? host_name() : endpoint->address().to_string();
   if (endpoint->address().is_v6()) host = "[" + host + "]";
-  return "http://" + host + ":" + std::to_string(endpoint->port());
+  return std::string(tls ? "https://" : "http://") + host + ":" + std::to_string(endpoint->port());
 }
 
 void read_tls(ConfigReader& reader, HttpServerOptions& http) {
@@ -64,8 +65,10 @@ Result<IngestConfig> load_ingest_config(const std::optional<std::filesystem::pat
   if (auto endpoint = parse_listen_address(config.http.listen); !endpoint) {
     reader.add_problem("http.listen", endpoint.error().message + "; use e.g. 0.0.0.0:8080");
   }
+  // The listener's TLS files decide the default scheme; read_tls() below checks them.
+  const bool tls = !reader.get_string("http.tls.cert_file", "").empty();
   config.advertise_url =
-      reader.get_string("http.advertise_url", default_advertise_url(config.http.listen));
+      reader.get_string("http.advertise_url", default_advertise_url(config.http.listen, tls));
   while (!config.advertise_url.empty() && config.advertise_url.back() == '/') {
     config.advertise_url.pop_back();
   }

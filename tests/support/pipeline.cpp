@@ -27,6 +27,17 @@ Pipeline::~Pipeline() {
   if (ingest_) ingest_->terminate(std::chrono::seconds(10));
 }
 
+void Pipeline::use_tls(const std::filesystem::path& cert_file,
+                       const std::filesystem::path& key_file) {
+  tls_ = true;
+  ingest_env["UPFLEET_HTTP_TLS_CERT_FILE"] = cert_file.string();
+  ingest_env["UPFLEET_HTTP_TLS_KEY_FILE"] = key_file.string();
+  worker_env["UPFLEET_SPOOL_CA_FILE"] = cert_file.string();
+  http::CurlTransportOptions options;
+  options.ca_file = cert_file.string();
+  transport_ = std::make_unique<http::CurlTransport>(options);
+}
+
 bool Pipeline::start_ingest() {
   ingest_port_ = free_port();
   return restart_ingest();
@@ -92,7 +103,7 @@ HttpReply Pipeline::request(const std::string& method, const std::string& path, 
   request.headers = std::move(headers);
   request.timeout = std::chrono::seconds(60);
   HttpReply reply;
-  auto response = transport_.perform(request);
+  auto response = transport_->perform(request);
   if (!response) return reply;
   reply.status = response->status;
   reply.raw = response->body;
@@ -125,7 +136,7 @@ std::optional<double> Pipeline::worker_metric(size_t i, const std::string& name)
   http::HttpRequest request;
   request.url = "http://127.0.0.1:" + std::to_string(worker_metrics_ports_.at(i)) + "/metrics";
   request.timeout = std::chrono::seconds(5);
-  auto response = transport_.perform(request);
+  auto response = transport_->perform(request);
   if (!response || response->status != 200) return std::nullopt;
   std::istringstream lines(response->body);
   std::string line;

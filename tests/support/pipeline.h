@@ -46,7 +46,12 @@ class Pipeline {
   ChildProcess& worker(size_t i) { return *workers_.at(i); }
   size_t worker_count() const { return workers_.size(); }
 
-  std::string ingest_url() const { return "http://127.0.0.1:" + std::to_string(ingest_port_); }
+  std::string ingest_url() const {
+    return std::string(tls_ ? "https" : "http") + "://127.0.0.1:" + std::to_string(ingest_port_);
+  }
+  // The ingest listens with HTTPS only, with this certificate (call before start_ingest()).
+  // The test's requests and the workers (spool.ca_file) trust it as their CA.
+  void use_tls(const std::filesystem::path& cert_file, const std::filesystem::path& key_file);
   const std::filesystem::path& spool_dir() const { return spool_dir_; }
   const kafka::Topics& topics() const { return topics_; }
   const ServicesEnv& services() const { return services_; }
@@ -83,7 +88,8 @@ class Pipeline {
   uint16_t ingest_port_ = 0;
   int ingest_runs_ = 0;
   std::vector<uint16_t> worker_metrics_ports_;
-  http::CurlTransport transport_;
+  bool tls_ = false;
+  std::unique_ptr<http::CurlTransport> transport_ = std::make_unique<http::CurlTransport>();
   std::unique_ptr<ChildProcess> ingest_;
   std::vector<std::unique_ptr<ChildProcess>> workers_;
 };

@@ -7,6 +7,7 @@
 
 #include "producer/ingest_config.h"
 #include "tests/support/config_env.h"
+#include "tests/support/self_signed_cert.h"
 #include "tests/support/test_env.h"
 
 namespace upfleet::testing {
@@ -54,6 +55,26 @@ TEST(IngestConfigFront, UnreadableTlsFileIsReportedAtLoad) {
       std::nullopt, env_of({{"UPFLEET_HTTP_TLS_CERT_FILE", (dir.path() / "missing.pem").string()},
                             {"UPFLEET_HTTP_TLS_KEY_FILE", key.string()}})));
   EXPECT_NE(message.find("http.tls.cert_file: cannot read"), std::string::npos) << message;
+}
+
+// Workers fetch claim checks from the advertised URL: with TLS on the listener, plain http://
+// would fail every fetch, so the default follows the listener's scheme.
+TEST(IngestConfigFront, AdvertisedUrlDefaultsToHttpsWhenTheListenerSpeaksTls) {
+  TempDir dir;
+  ASSERT_TRUE(write_self_signed(dir.path() / "cert.pem", dir.path() / "key.pem"));
+  const std::map<std::string, std::string> tls = {
+      {"UPFLEET_HTTP_LISTEN", "127.0.0.1:8443"},
+      {"UPFLEET_HTTP_TLS_CERT_FILE", (dir.path() / "cert.pem").string()},
+      {"UPFLEET_HTTP_TLS_KEY_FILE", (dir.path() / "key.pem").string()}};
+  auto config = load_ingest_config(std::nullopt, env_of(tls));
+  ASSERT_TRUE(config.has_value()) << config.error().message;
+  EXPECT_EQ(config->advertise_url, "https://127.0.0.1:8443");
+
+  auto with_url = tls;
+  with_url["UPFLEET_HTTP_ADVERTISE_URL"] = "https://ingest.example:443";
+  config = load_ingest_config(std::nullopt, env_of(with_url));
+  ASSERT_TRUE(config.has_value()) << config.error().message;
+  EXPECT_EQ(config->advertise_url, "https://ingest.example:443");  // an explicit URL wins
 }
 
 TEST(IngestConfigFront, TokensFromTheListAndTheFile) {
