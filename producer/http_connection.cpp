@@ -18,6 +18,8 @@ using SteadyClock = std::chrono::steady_clock;
 
 // Socket reads of a request body ask for up to this much at a time.
 constexpr size_t kBodyReadBytes = 64 * 1024;
+// The read that waits for a keep-alive connection's next request takes up to this much.
+constexpr size_t kFirstHeaderReadBytes = 4 * 1024;
 
 template <class Stream>
 class BeastBodyReader final : public BodyReader {
@@ -191,11 +193,20 @@ asio::awaitable<bool> serve_requests(Stream& stream, ConnectionContext& context,
     // Handlers enforce their own limits while streaming. Not boost::none: Boost 1.74 compares
     // Content-Length against the optional itself, so "no limit" rejects every body.
     parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+    state->idle = true;
+    if (!first && buffer.size() == 0) {
+      // Between keep-alive requests the next one may take up to idle_timeout to start; once
+      // its first bytes are here, its head gets header_timeout like the first request's.
+      transport.expires_after(options.idle_timeout);
+      const size_t n = co_await stream.async_read_some(
+          buffer.prepare(kFirstHeaderReadBytes), asio::redirect_error(asio::use_awaitable, ec));
+      buffer.commit(n);
+      if (ec) break;  // idle keep-alive timed out or the client went away: not a slow client
+    }
+    first = false;
     // One absolute deadline for the whole head: Beast keeps it across the reads of the
     // composed operation, so trickled header bytes do not extend it.
-    transport.expires_after(first ? options.header_timeout : options.idle_timeout);
-    first = false;
-    state->idle = true;
+    transport.expires_after(options.header_timeout);
     co_await bhttp::async_read_header(stream, buffer, parser,
                                       asio::redirect_error(asio::use_awaitable, ec));
     state->idle = false;

@@ -49,6 +49,32 @@ TEST_F(HttpSlowClientTest, IdleConnectionIsNotCountedAsSlow) {
   EXPECT_EQ(slow_headers_.load(), 0);
 }
 
+// A keep-alive connection may wait http.idle_timeout for its next request, but once that
+// request starts, its head has http.header_timeout like the first one: a slowloris client
+// must not get the (long) idle timeout for every header after the first.
+TEST_F(HttpSlowClientTest, LaterRequestsOnAKeepAliveConnectionGetTheHeaderDeadline) {
+  start({}, [](HttpServerOptions& options) {
+    options.header_timeout = 300ms;
+    options.idle_timeout = 60s;
+  });
+  RawClient client(port());
+  ASSERT_TRUE(client.connected());
+  ASSERT_TRUE(client.send("GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n"));
+  ASSERT_EQ(status_of(client.read_until(R"({"status":"ok"})")), 200);  // the whole response
+  // Idle past the header deadline: still open (the idle timeout applies between requests).
+  std::this_thread::sleep_for(600ms);
+  EXPECT_FALSE(client.readable()) << "an idle keep-alive connection was closed early";
+
+  const std::string head =
+      "GET /healthz HTTP/1.1\r\nHost: test\r\nX-Padding: " + std::string(480, 'p') + "\r\n\r\n";
+  EXPECT_TRUE(trickle_until_server_reacts(client, head))
+      << "the second request's head was allowed the idle timeout";
+  const std::string after_first = client.read_all();
+  EXPECT_EQ(after_first.find("HTTP/1.1", 1), std::string::npos) << "the trickled head was answered";
+  EXPECT_TRUE(client.closed_by_peer());
+  EXPECT_EQ(slow_headers_.load(), 1);
+}
+
 TEST_F(HttpSlowClientTest, TrickledBodyBelowTheMinimumRateIs408AndNothingIsKept) {
   // One byte per 20 ms is ~50 bytes/s: far below 2000 bytes/s, while every gap stays far
   // inside the 30 s gap timeout.
