@@ -12,6 +12,7 @@
 
 #include "common/crypto/sha256.h"
 #include "common/file_byte_source.h"
+#include "producer/write_behind.h"
 
 namespace upfleet {
 namespace {
@@ -51,7 +52,11 @@ std::string_view state_name(SpoolState state) {
 class DiskSpoolWriter final : public SpoolWriter {
  public:
   DiskSpoolWriter(DiskSpool& spool, std::string upload_id, int fd, uint64_t max_bytes)
-      : spool_(spool), upload_id_(std::move(upload_id)), fd_(fd), max_bytes_(max_bytes) {}
+      : spool_(spool),
+        upload_id_(std::move(upload_id)),
+        fd_(fd),
+        max_bytes_(max_bytes),
+        write_behind_(spool.options_.write_behind_bytes) {}
 
   ~DiskSpoolWriter() override {
     if (fd_ >= 0) ::close(fd_);
@@ -73,6 +78,10 @@ class DiskSpoolWriter final : public SpoolWriter {
     written_ += data.size();
     spool_.part_bytes_ += data.size();
     hasher_.update(data);
+    if (auto written_back = write_behind(); !written_back) {
+      discard();
+      return written_back;
+    }
     return {};
   }
 
@@ -84,6 +93,11 @@ class DiskSpoolWriter final : public SpoolWriter {
       const int err = errno;
       discard();
       return fail(io_error("fsync of spool file", err));
+    }
+    // Clean now: dropping the pages returns them for the next uploads' writes, which is
+    // cheaper than taking fresh memory, and a worker's read is sequential anyway.
+    if (spool_.options_.drop_committed_pages) {
+      (void)::posix_fadvise(fd_, 0, 0, POSIX_FADV_DONTNEED);
     }
     ::close(fd_);
     fd_ = -1;
@@ -104,6 +118,38 @@ class DiskSpoolWriter final : public SpoolWriter {
   }
 
  private:
+  // Starts writeback of the newest whole window and waits for the one before (write_behind.h).
+  // Waiting reports (and consumes, for this fd) writeback errors of that range, so they are
+  // failures of the upload, exactly as a failed fsync would be: the final fsync would no
+  // longer see them. Filesystems without sync_file_range just leave it all to the fsync.
+  Status write_behind() {
+    if (write_behind_off_) return {};
+    const WriteBehindStep step = write_behind_.step(written_);
+    if (step.start) {
+      if (auto started = sync_range(*step.start, SYNC_FILE_RANGE_WRITE); !started) return started;
+    }
+    if (!step.retire) return {};
+    const auto flags =
+        SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER;
+    if (auto waited = sync_range(*step.retire, flags); !waited) return waited;
+    (void)::posix_fadvise(fd_, static_cast<off_t>(step.retire->offset),
+                          static_cast<off_t>(step.retire->length), POSIX_FADV_DONTNEED);
+    return {};
+  }
+
+  Status sync_range(const ByteRange& range, unsigned flags) {
+    if (::sync_file_range(fd_, static_cast<off_t>(range.offset), static_cast<off_t>(range.length),
+                          flags) == 0) {
+      return {};
+    }
+    const int err = errno;
+    if (err == EINVAL || err == ESPIPE || err == ENOSYS || err == EOPNOTSUPP) {
+      write_behind_off_ = true;  // not supported here
+      return {};
+    }
+    return fail(io_error("writing back spool file", err));
+  }
+
   void discard() {
     if (fd_ >= 0) {
       ::close(fd_);
@@ -124,6 +170,8 @@ class DiskSpoolWriter final : public SpoolWriter {
   bool committed_ = false;
   bool discarded_ = false;
   crypto::Sha256 hasher_;
+  WriteBehind write_behind_;
+  bool write_behind_off_ = false;
 };
 
 Result<std::unique_ptr<DiskSpool>> DiskSpool::open(DiskSpoolOptions options) {

@@ -23,6 +23,11 @@ struct DiskSpoolOptions {
   uint64_t max_bytes = 10ull << 30;
   // New uploads are refused while the filesystem has less free space than this.
   uint64_t min_free_bytes = 256ull << 20;
+  // Write-behind: every this many bytes of a body, writeback of them starts at once and the
+  // window before is waited for and dropped from the page cache (see write_behind.h). 0: off.
+  uint64_t write_behind_bytes = 8ull << 20;
+  // After the fsync of a committed file, drop its (now clean) pages from the page cache.
+  bool drop_committed_pages = true;
 };
 
 class DiskSpool final : public Spool {

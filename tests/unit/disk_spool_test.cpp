@@ -123,6 +123,34 @@ TEST_F(DiskSpoolTest, CommitGivesSizeAndSha256AndDataFile) {
   EXPECT_TRUE(fs::exists(spool->data_path(kId)));
 }
 
+// Write-behind and dropping committed pages are hints to the kernel: the bytes and checksum
+// must come out the same whatever the window, including writes that span several windows.
+TEST_F(DiskSpoolTest, WriteBehindKeepsBytesAndChecksum) {
+  for (const bool drop_pages : {true, false}) {
+    TempDir dir;
+    DiskSpoolOptions options{dir.path() / "spool", 1 << 20, /*min_free_bytes=*/0};
+    options.write_behind_bytes = 4096;
+    options.drop_committed_pages = drop_pages;
+    auto spool = DiskSpool::open(options);
+    ASSERT_TRUE(spool.has_value()) << spool.error().message;
+    std::string data;
+    for (int i = 0; i < 50'000; ++i) data += std::to_string(i);
+    auto writer = (*spool)->create(kId, 1 << 20);
+    ASSERT_TRUE(writer.has_value()) << writer.error().message;
+    size_t offset = 0;
+    for (const size_t size : {100, 4000, 12'289, 1, 30'000}) {
+      ASSERT_TRUE((*writer)->write(bytes_of(std::string_view(data).substr(offset, size))));
+      offset += size;
+    }
+    ASSERT_TRUE((*writer)->write(bytes_of(std::string_view(data).substr(offset))));
+    auto committed = (*writer)->commit();
+    ASSERT_TRUE(committed.has_value()) << committed.error().message;
+    EXPECT_EQ(committed->size, data.size());
+    EXPECT_EQ(committed->sha256, crypto::sha256_hex(data));
+    EXPECT_EQ(read_file((*spool)->data_path(kId)), data);
+  }
+}
+
 TEST_F(DiskSpoolTest, EmptyUploadHasTheEmptySha256) {
   auto spool = open_spool();
   const SpooledFile file = spool_bytes(*spool, kId, "");
