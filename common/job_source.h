@@ -41,6 +41,10 @@ struct JobMessage {
   std::string key;
   std::string value;
   std::vector<std::pair<std::string, std::string>> headers;
+  // True when no reader can have taken this message before: it was produced after this
+  // consumer was given its partition (at or above the high watermark then) and is seen for
+  // the first time since. Set by JobLoop; false whenever that is not known.
+  bool first_delivery = false;
 };
 
 class JobSource {
@@ -66,6 +70,12 @@ class JobSource {
   // none). Blocks briefly; callable from RebalanceListener::on_assigned.
   virtual std::map<TopicPartition, std::string> committed_metadata(
       const std::vector<TopicPartition>& partitions) = 0;
+
+  // The partitions' high watermarks (the offset the next message produced will get), asked
+  // of the brokers now. Partitions whose watermark could not be learned within `timeout`
+  // are missing. Blocks; callable from RebalanceListener::on_assigned.
+  virtual std::map<TopicPartition, int64_t> high_watermarks(
+      const std::vector<TopicPartition>& partitions, std::chrono::milliseconds timeout) = 0;
 
   // Partitions currently assigned to this consumer.
   virtual std::vector<int32_t> assigned_partitions() const = 0;

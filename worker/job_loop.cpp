@@ -66,6 +66,10 @@ void JobLoop::on_assigned(const std::vector<TopicPartition>& partitions) {
   // partition revoked while paused comes back paused, and changing the state of one that
   // is already fetching loses what was fetched (see JobSource::pause).
   set_fetching(partitions, !paused_);
+  // Messages produced from now on cannot have reached an earlier owner of the partition.
+  for (const auto& [tp, high] : source_.high_watermarks(partitions, options_.watermark_timeout)) {
+    first_deliveries_.assigned(tp, high);
+  }
   if (options_.before_assigned_work) options_.before_assigned_work();
   for (const auto& [tp, metadata] : source_.committed_metadata(partitions)) {
     if (auto note = parse_offset_note(metadata)) notes_[tp] = std::move(*note);
@@ -80,6 +84,7 @@ void JobLoop::on_revoking(const std::vector<TopicPartition>& partitions) {
   for (const auto& tp : partitions) {
     assigned_.erase(tp);
     notes_.erase(tp);
+    first_deliveries_.forget(tp);
     metrics_.clear_consumer_lag(tp.partition);
   }
 }
@@ -92,6 +97,7 @@ void JobLoop::on_lost(const std::vector<TopicPartition>& partitions) {
   for (const auto& tp : partitions) {
     assigned_.erase(tp);
     notes_.erase(tp);
+    first_deliveries_.forget(tp);
     metrics_.clear_consumer_lag(tp.partition);
   }
 }
@@ -151,6 +157,8 @@ void JobLoop::run() {
       log::warn("kafka consumer error", {{"error", polled.error().message}});
     } else if (*polled) {
       JobMessage& message = **polled;
+      message.first_delivery =
+          first_deliveries_.first({message.topic, message.partition}, message.offset);
       if (!finished_before(message)) {
         const uint64_t bytes = job_bytes(message);
         scheduler_.submit(std::move(message), bytes);

@@ -9,6 +9,7 @@
 
 #include "common/clock.h"
 #include "common/job_source.h"
+#include "worker/first_deliveries.h"
 #include "worker/job_runner.h"
 #include "worker/job_scheduler.h"
 #include "worker/offset_note.h"
@@ -23,6 +24,9 @@ struct JobLoopOptions {
   // Called when partitions are assigned, before their messages are read (e.g. to bring the
   // status index up to date, so redelivered jobs that are already done are recognised).
   std::function<void()> before_assigned_work;
+  // How long on_assigned waits for the new partitions' high watermarks (which tell first
+  // deliveries from repeats; partitions it misses treat every message as a possible repeat).
+  std::chrono::milliseconds watermark_timeout{5'000};
 };
 
 class JobLoop final : public RebalanceListener {
@@ -62,6 +66,7 @@ class JobLoop final : public RebalanceListener {
   JobScheduler scheduler_;
   std::set<TopicPartition> assigned_;           // poll thread only
   std::map<TopicPartition, OffsetNote> notes_;  // from the last owner; poll thread only
+  FirstDeliveries first_deliveries_;            // poll thread only
   bool paused_ = false;                         // poll thread only
   // Partitions this consumer paused and has not resumed, revoked ones included (the pause
   // outlives revocation); poll thread only.

@@ -88,7 +88,7 @@ bool JobRunner::run(const JobMessage& message, const std::function<bool()>& canc
   }
   const auto started = clock_.steady_now();
   metrics_.inflight_jobs.Increment();
-  Attempted attempted = run_with_retries(*job, cancelled);
+  Attempted attempted = run_with_retries(*job, message.first_delivery, cancelled);
   metrics_.inflight_jobs.Decrement();
   const double seconds = std::chrono::duration<double>(clock_.steady_now() - started).count();
   const std::string outcome = outcome_name(attempted.result);
@@ -114,6 +114,7 @@ bool JobRunner::run(const JobMessage& message, const std::function<bool()>& canc
   metrics_.parts_sent.Increment(done.stats.parts_sent);
   metrics_.parts_reused.Increment(done.stats.parts_reused);
   metrics_.part_retries.Increment(done.stats.retries);
+  if (!done.existence_checked) metrics_.existence_checks_skipped.Increment();
   log::info("job done", {{"upload_id", job->upload_id},
                          {"key", job->key},
                          {"type", type},
@@ -123,7 +124,7 @@ bool JobRunner::run(const JobMessage& message, const std::function<bool()>& canc
   return true;
 }
 
-JobRunner::Attempted JobRunner::run_with_retries(const Job& job,
+JobRunner::Attempted JobRunner::run_with_retries(const Job& job, bool first_delivery,
                                                  const std::function<bool()>& cancelled) {
   Attempted attempted{fail(Error::permanent(ErrorCode::kCancelled, "not run")), 0};
   Backoff backoff(retry_);
@@ -131,7 +132,9 @@ JobRunner::Attempted JobRunner::run_with_retries(const Job& job,
     attempted.attempts = attempt;
     Job this_attempt = job;
     this_attempt.attempt = job.attempt + attempt - 1;
-    attempted.result = run_once(this_attempt, cancelled);
+    const bool first_run = first_delivery && attempt == 1;
+    attempted.result =
+        run_once(this_attempt, first_run ? Delivery::kFirst : Delivery::kMaybeRepeated, cancelled);
     if (attempted.result || !attempted.result.error().retryable) return attempted;
     if (cancelled()) {
       // Not a verdict on the job: whoever reads the partition next tries again.
@@ -154,9 +157,10 @@ JobRunner::Attempted JobRunner::run_with_retries(const Job& job,
   return attempted;
 }
 
-Result<UploadOutcome> JobRunner::run_once(const Job& job, const std::function<bool()>& cancelled) {
+Result<UploadOutcome> JobRunner::run_once(const Job& job, Delivery delivery,
+                                          const std::function<bool()>& cancelled) {
   switch (job.type) {
-    case JobType::kUpload: return uploads_.run(job, cancelled);
+    case JobType::kUpload: return uploads_.run(job, cancelled, delivery);
     case JobType::kDelete: {
       const ObjectRef ref{job.bucket.empty() ? default_bucket_ : job.bucket, job.key};
       if (auto deleted = store_.delete_object(ref); !deleted) return fail(deleted.error());

@@ -36,8 +36,12 @@ class JobRunner {
     Result<UploadOutcome> result;
     int attempts = 0;
   };
-  Attempted run_with_retries(const Job& job, const std::function<bool()>& cancelled);
-  Result<UploadOutcome> run_once(const Job& job, const std::function<bool()>& cancelled);
+  // `first_delivery`: the message cannot have been run before (JobMessage::first_delivery);
+  // only the first attempt is then a first run.
+  Attempted run_with_retries(const Job& job, bool first_delivery,
+                             const std::function<bool()>& cancelled);
+  Result<UploadOutcome> run_once(const Job& job, Delivery delivery,
+                                 const std::function<bool()>& cancelled);
   // Retries `action` (once at least) until it succeeds or `cancelled`; false if cancelled.
   bool keep_trying(const char* what, const std::function<Status()>& action,
                    const std::function<bool()>& cancelled);

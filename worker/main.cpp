@@ -92,9 +92,11 @@ int main(int argc, char** argv) {
     log::warn("status topic not read to its end after 120s; some uploads may not resume");
   }
   UploadJobHandler uploads(store, sources, config->default_bucket, clock,
-                           UploadProgress{&statuses, [&checkpoints](const std::string& upload_id) {
+                           UploadProgress{&statuses,
+                                          [&checkpoints](const std::string& upload_id) {
                                             return checkpoints.find(upload_id);
-                                          }});
+                                          }},
+                           config->existing_check);
   kafka::KafkaDeadLetterSink dead_letters(**producer, config->kafka.topics.dead_letters);
   WorkerMetrics metrics(std::make_shared<prometheus::Registry>());
   std::unique_ptr<MetricsEndpoint> metrics_endpoint;

@@ -58,20 +58,38 @@ void UploadJobHandler::report(const Job& job, const ObjectRef& ref,
   }
 }
 
-Result<UploadOutcome> UploadJobHandler::run(const Job& job,
-                                            const std::function<bool()>& cancelled) {
-  const ObjectRef ref{job.bucket.empty() ? default_bucket_ : job.bucket, job.key};
+Result<std::optional<UploadOutcome>> UploadJobHandler::stored_already(const Job& job,
+                                                                      const ObjectRef& ref) const {
   auto existing = store_.head_object(ref);
   if (existing && same_content(*existing, job)) {
     log::info("object already stored with the same sha256; nothing to do",
               {{"upload_id", job.upload_id}, {"key", job.key}});
-    return uploaded(job, ref, *existing, /*skipped=*/true);
+    return std::optional<UploadOutcome>(uploaded(job, ref, *existing, /*skipped=*/true));
   }
   if (!existing && existing.error().code != ErrorCode::kNotFound) {
     return fail(existing.error().with_context("checking for an existing object"));
   }
+  return std::optional<UploadOutcome>();
+}
+
+Result<UploadOutcome> UploadJobHandler::run(const Job& job, const std::function<bool()>& cancelled,
+                                            Delivery delivery) {
+  const ObjectRef ref{job.bucket.empty() ? default_bucket_ : job.bucket, job.key};
+  const bool check_first =
+      delivery == Delivery::kMaybeRepeated || existing_check_ == ExistingCheck::kAlways;
+  if (check_first) {
+    auto stored = stored_already(job, ref);
+    if (!stored) return fail(stored.error());
+    if (*stored) return std::move(**stored);
+  }
 
   auto source = sources_.open(job.source);
+  if (!source && !check_first && source.error().code == ErrorCode::kNotFound) {
+    // Published twice (an ingest's recovery republishes what it cannot prove was confirmed),
+    // and the first run stored it before the spool file went: the object is the answer.
+    auto stored = stored_already(job, ref);
+    if (stored && *stored) return std::move(**stored);
+  }
   if (!source) return fail(source.error().with_context("opening source"));
   if ((*source)->size() != job.source.size) {
     return fail(Error::permanent(ErrorCode::kIntegrity, "source size differs from the job's"));
@@ -108,6 +126,7 @@ Result<UploadOutcome> UploadJobHandler::run(const Job& job,
     return fail(Error::transient(ErrorCode::kIntegrity, "stored object lacks the expected sha256"));
   }
   UploadOutcome outcome = uploaded(job, ref, *verified, /*skipped=*/false);
+  outcome.existence_checked = check_first;
   outcome.bytes_sent = stats.bytes_sent;
   outcome.stats = stats;
   return outcome;

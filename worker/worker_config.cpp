@@ -40,6 +40,16 @@ Result<WorkerConfig> load_worker_config(const std::optional<std::filesystem::pat
                        "is smaller than upload.part_size; raise it to at least one part "
                        "(better: part_size x concurrency)");
   }
+  const std::string existing_check =
+      reader.get_string("upload.existing_object_check", "redelivered");
+  if (existing_check == "redelivered") {
+    config.existing_check = ExistingCheck::kRepeats;
+  } else if (existing_check == "always") {
+    config.existing_check = ExistingCheck::kAlways;
+  } else {
+    reader.add_problem("upload.existing_object_check",
+                       "'" + existing_check + "' is not a choice; use redelivered or always");
+  }
   config.transport.ca_file = reader.get_string("s3.ca_file", "");
   config.transport.insecure = reader.get_bool("s3.insecure_skip_verify", false);
   // Ingests behind their own CA (http.tls.*) need it here; without it the S3 settings apply,

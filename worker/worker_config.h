@@ -13,6 +13,7 @@
 #include "common/s3/s3_config.h"
 #include "common/upload/uploader.h"
 #include "worker/job_loop.h"
+#include "worker/upload_job_handler.h"
 
 namespace upfleet {
 
@@ -22,9 +23,10 @@ struct WorkerConfig {
   kafka::KafkaJobSourceOptions consumer;
   std::chrono::milliseconds publish_timeout{10'000};
   s3::S3Config s3;
-  std::string default_bucket;                  // s3.bucket: used when a job names no bucket
-  upload::UploaderOptions upload;              // upload.*: part sizes, parallelism, part retries
-  uint64_t max_buffer_bytes = 256ull << 20;    // upload.max_buffer_bytes: all jobs' part buffers
+  std::string default_bucket;                // s3.bucket: used when a job names no bucket
+  upload::UploaderOptions upload;            // upload.*: part sizes, parallelism, part retries
+  uint64_t max_buffer_bytes = 256ull << 20;  // upload.max_buffer_bytes: all jobs' part buffers
+  ExistingCheck existing_check = ExistingCheck::kRepeats;  // upload.existing_object_check
   http::CurlTransportOptions transport;        // S3: s3.ca_file, s3.insecure_skip_verify
   http::CurlTransportOptions spool_transport;  // ingests' https:// spool: spool.ca_file
   std::string spool_token;                     // spool.token: presented to ingests' /internal/spool

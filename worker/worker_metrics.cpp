@@ -46,6 +46,10 @@ WorkerMetrics::WorkerMetrics(std::shared_ptr<prometheus::Registry> registry)
           "Jobs not run again after a rebalance because the previous owner had finished them")),
       rebalances(counter(*registry, "upfleet_worker_rebalances_total",
                          "Consumer group rebalances (assignments and revocations) seen")),
+      existence_checks_skipped(
+          counter(*registry, "upfleet_worker_existence_checks_skipped_total",
+                  "Uploads stored without first asking whether the object was already there "
+                  "(first deliveries; upload.existing_object_check)")),
       registry_(std::move(registry)),
       jobs_(prometheus::BuildCounter()
                 .Name("upfleet_worker_jobs_total")

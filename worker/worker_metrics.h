@@ -37,6 +37,8 @@ class WorkerMetrics {
   prometheus::Gauge& paused_partitions;       // upfleet_worker_paused_partitions
   prometheus::Counter& jobs_skipped_by_note;  // upfleet_worker_jobs_already_finished_total
   prometheus::Counter& rebalances;            // upfleet_worker_rebalances_total
+  // upfleet_worker_existence_checks_skipped_total
+  prometheus::Counter& existence_checks_skipped;
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;

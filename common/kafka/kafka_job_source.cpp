@@ -214,6 +214,28 @@ std::map<TopicPartition, std::string> KafkaJobSource::committed_metadata(
   return out;
 }
 
+std::map<TopicPartition, int64_t> KafkaJobSource::high_watermarks(
+    const std::vector<TopicPartition>& partitions, std::chrono::milliseconds timeout) {
+  std::map<TopicPartition, int64_t> out;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (const auto& tp : partitions) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    int64_t low = 0;
+    int64_t high = 0;
+    const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
+        handle_.get(), tp.topic.c_str(), tp.partition, &low, &high, static_cast<int>(left.count()));
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      log::warn("cannot read a partition's high watermark; its jobs keep every existence check",
+                {{"partition", tp.partition}, {"error", rd_kafka_err2str(err)}});
+      continue;
+    }
+    out[tp] = high;
+  }
+  return out;
+}
+
 std::vector<int32_t> KafkaJobSource::assigned_partitions() const {
   std::lock_guard lock(mutex_);
   return {assigned_.begin(), assigned_.end()};

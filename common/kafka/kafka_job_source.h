@@ -37,6 +37,8 @@ class KafkaJobSource final : public JobSource {
                        const std::string& metadata) override;
   std::map<TopicPartition, std::string> committed_metadata(
       const std::vector<TopicPartition>& partitions) override;
+  std::map<TopicPartition, int64_t> high_watermarks(const std::vector<TopicPartition>& partitions,
+                                                    std::chrono::milliseconds timeout) override;
   std::vector<int32_t> assigned_partitions() const override;
   void close() override;
   uint64_t rebalance_count() const override { return rebalances_.load(); }

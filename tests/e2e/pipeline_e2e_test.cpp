@@ -154,6 +154,38 @@ TEST_F(PipelineE2eTest, TwoWorkersInOneGroupBothReceivePartitions) {
   EXPECT_EQ(done0 + done1, 12) << "each job carried one byte";
 }
 
+TEST_F(PipelineE2eTest, JobsProducedAfterAssignmentAreStoredWithoutAnExistenceCheck) {
+  ASSERT_TRUE(pipeline_->start_ingest());
+  // Produced before any worker owns the partitions: it may have reached an earlier owner.
+  HttpReply before = pipeline_->put(pipeline_->key_prefix() + "before", "queued early");
+  ASSERT_EQ(before.status, 202) << before.raw;
+  ASSERT_TRUE(pipeline_->start_worker());
+  ASSERT_TRUE(eventually(
+      [&] {
+        return pipeline_->worker_metric(0, "upfleet_worker_assigned_partitions").value_or(0) == 6;
+      },
+      std::chrono::seconds(60)));
+  std::map<std::string, std::string> sent = {{before.body.value("upload_id", ""), "queued early"}};
+  std::map<std::string, std::string> keys = {
+      {before.body.value("upload_id", ""), pipeline_->key_prefix() + "before"}};
+  for (int i = 0; i < 3; ++i) {
+    const std::string key = pipeline_->key_prefix() + "after-" + std::to_string(i);
+    const std::string data = "fresh " + std::to_string(i);
+    HttpReply reply = pipeline_->put(key, data);
+    ASSERT_EQ(reply.status, 202) << reply.raw;
+    sent[reply.body.value("upload_id", "")] = data;
+    keys[reply.body.value("upload_id", "")] = key;
+  }
+  for (const auto& [id, data] : sent) {
+    auto status = pipeline_->wait_for_state(id, "uploaded", std::chrono::seconds(60));
+    ASSERT_TRUE(status && status->value("state", "") == "uploaded") << keys[id];
+    EXPECT_EQ(read_object(keys[id]), data);
+  }
+  EXPECT_EQ(
+      pipeline_->worker_metric(0, "upfleet_worker_existence_checks_skipped_total").value_or(-1), 3)
+      << "the three jobs produced after the assignment, and not the one before it";
+}
+
 TEST_F(PipelineE2eTest, BadKeysAreRejectedAndNothingIsSpooledOrPublished) {
   ASSERT_TRUE(pipeline_->start_ingest());
   const std::vector<std::string> bad_keys = {

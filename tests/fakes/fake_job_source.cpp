@@ -75,6 +75,21 @@ void FakeJobSource::set_committed_metadata(const TopicPartition& partition, std:
   committed_metadata_[partition] = std::move(metadata);
 }
 
+std::map<TopicPartition, int64_t> FakeJobSource::high_watermarks(
+    const std::vector<TopicPartition>& partitions, std::chrono::milliseconds) {
+  std::lock_guard lock(mutex_);
+  std::map<TopicPartition, int64_t> out;
+  for (const auto& tp : partitions) {
+    if (auto it = high_watermarks_.find(tp); it != high_watermarks_.end()) out[tp] = it->second;
+  }
+  return out;
+}
+
+void FakeJobSource::set_high_watermark(const TopicPartition& partition, int64_t offset) {
+  std::lock_guard lock(mutex_);
+  high_watermarks_[partition] = offset;
+}
+
 uint64_t FakeJobSource::rebalance_count() const {
   std::lock_guard lock(mutex_);
   return rebalance_count_;

@@ -31,6 +31,10 @@ class FakeJobSource final : public JobSource {
       const std::vector<TopicPartition>& partitions) override;
   // What committed_metadata() answers (as if an earlier owner had committed it).
   void set_committed_metadata(const TopicPartition& partition, std::string metadata);
+  // What high_watermarks() answers; partitions never set are missing (as if unreachable).
+  std::map<TopicPartition, int64_t> high_watermarks(const std::vector<TopicPartition>& partitions,
+                                                    std::chrono::milliseconds timeout) override;
+  void set_high_watermark(const TopicPartition& partition, int64_t offset);
   std::vector<int32_t> assigned_partitions() const override;
   void close() override;
   uint64_t rebalance_count() const override;
@@ -76,6 +80,7 @@ class FakeJobSource final : public JobSource {
   int pause_calls_ = 0;                                       // guarded by mutex_
   size_t dropped_by_resume_ = 0;                              // guarded by mutex_
   std::map<TopicPartition, std::string> committed_metadata_;  // guarded by mutex_
+  std::map<TopicPartition, int64_t> high_watermarks_;         // guarded by mutex_
 };
 
 }  // namespace upfleet::testing

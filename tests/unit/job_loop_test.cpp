@@ -247,6 +247,48 @@ TEST_F(JobLoopTest, RedeliveredJobIsANoOp) {
   EXPECT_EQ(committed_offsets().back(), 2);
 }
 
+TEST_F(JobLoopTest, OnlyMessagesProducedAfterAssignmentSkipTheExistenceCheck) {
+  const TopicPartition partition{std::string(kTopic), 2};
+  source_.set_high_watermark(partition, 5);
+  source_.queue_assign({partition});
+  const Job older = upload_job("older.bin", "written before the assignment");
+  const Job newer = upload_job("newer.bin", "written after it");
+  push_job(older, 4);  // may have reached an earlier owner
+  push_job(newer, 5);  // cannot have
+  push_job(newer, 5);  // the same message again (a seek back): a possible repeat
+  loop_.run();
+
+  EXPECT_EQ(metrics_.existence_checks_skipped.Value(), 1);
+  EXPECT_EQ(store_.calls(Op::kPut), 2) << "the repeat found its object and stored nothing";
+  // older: check + verify; newer: verify; its repeat: check (same content, done).
+  EXPECT_EQ(store_.calls(Op::kHead), 4);
+  ASSERT_FALSE(committed_offsets().empty());
+  EXPECT_EQ(committed_offsets().back(), 6);
+}
+
+TEST_F(JobLoopTest, WithoutAKnownWatermarkEveryJobKeepsTheExistenceCheck) {
+  source_.queue_assign({{std::string(kTopic), 2}});  // no watermark answered
+  push_job(upload_job("a.bin", "a"), 100);
+  loop_.run();
+  EXPECT_EQ(metrics_.existence_checks_skipped.Value(), 0);
+  EXPECT_EQ(store_.calls(Op::kHead), 2);
+}
+
+TEST_F(JobLoopTest, RetriedAttemptOfAFirstDeliveryChecksForTheObject) {
+  const TopicPartition partition{std::string(kTopic), 2};
+  source_.set_high_watermark(partition, 0);
+  source_.queue_assign({partition});
+  // The first attempt's PUT fails after (as far as the worker knows) maybe storing it.
+  store_.inject_failure(Op::kPut, Error::transient(ErrorCode::kUnavailable, "503"));
+  push_job(upload_job("retried.bin", "bytes"), 0);
+  loop_.run();
+  EXPECT_EQ(store_.calls(Op::kPut), 2);
+  // Attempt 1: no check, failed PUT. Attempt 2: check, PUT, verify.
+  EXPECT_EQ(store_.calls(Op::kHead), 2);
+  EXPECT_EQ(metrics_.existence_checks_skipped.Value(), 0);
+  EXPECT_TRUE(dead_letters_.letters().empty());
+}
+
 TEST_F(JobLoopTest, DeleteJobDeletesTheObjectAndReportsDone) {
   store_.seed({"media", "old.bin"}, "old");
   Job job;

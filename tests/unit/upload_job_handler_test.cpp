@@ -152,6 +152,73 @@ TEST_F(UploadJobHandlerTest, ObjectAlreadyStoredWithSameChecksumIsSkipped) {
   EXPECT_EQ(sources_.opens(), 0);
 }
 
+TEST_F(UploadJobHandlerTest, FirstDeliveryUploadsWithoutAskingWhetherTheObjectExists) {
+  auto outcome = handler_.run(upload_job(), {}, Delivery::kFirst);
+  ASSERT_TRUE(outcome.has_value()) << outcome.error().message;
+  EXPECT_FALSE(outcome->existence_checked);
+  EXPECT_EQ(store_.data(ref_), kData);
+  EXPECT_EQ(store_.calls(Op::kPut), 1);
+  EXPECT_EQ(store_.calls(Op::kHead), 1) << "only the HEAD verifying the stored object";
+}
+
+TEST_F(UploadJobHandlerTest, PossibleRepeatAsksWhetherTheObjectExistsFirst) {
+  auto outcome = handler_.run(upload_job(), {}, Delivery::kMaybeRepeated);
+  ASSERT_TRUE(outcome.has_value()) << outcome.error().message;
+  EXPECT_TRUE(outcome->existence_checked);
+  EXPECT_EQ(store_.calls(Op::kHead), 2) << "the existence check and the verification";
+}
+
+TEST_F(UploadJobHandlerTest, ExistingCheckAlwaysAsksAlsoForFirstDeliveries) {
+  UploadJobHandler always(store_, sources_, "default-bucket", clock_, {}, ExistingCheck::kAlways);
+  const Job job = upload_job();
+  PutOptions options;
+  options.metadata = {{"sha256", job.source.sha256}};
+  store_.seed(ref_, kData, options);
+  auto outcome = always.run(job, {}, Delivery::kFirst);
+  ASSERT_TRUE(outcome.has_value()) << outcome.error().message;
+  EXPECT_TRUE(outcome->skipped);
+  EXPECT_EQ(store_.calls(Op::kPut), 0);
+  EXPECT_EQ(sources_.opens(), 0);
+}
+
+TEST_F(UploadJobHandlerTest, FirstDeliveryStoresAgainEvenWhenTheSameBytesAreThere) {
+  // The price of leaving the check out: a job published twice stores the same bytes twice.
+  const Job job = upload_job();
+  PutOptions options;
+  options.metadata = {{"sha256", job.source.sha256}};
+  store_.seed(ref_, kData, options);
+  auto outcome = handler_.run(job, {}, Delivery::kFirst);
+  ASSERT_TRUE(outcome.has_value()) << outcome.error().message;
+  EXPECT_FALSE(outcome->skipped);
+  EXPECT_EQ(store_.calls(Op::kPut), 1);
+  EXPECT_EQ(store_.data(ref_), kData);
+}
+
+TEST_F(UploadJobHandlerTest, FirstDeliveryWhoseSourceIsGoneFindsTheObjectStoredByAnEarlierCopy) {
+  // An ingest published the job twice; the first copy was stored and its spool file removed.
+  Job job = upload_job();
+  job.source.uri = "http://ingest-0/internal/spool/removed";
+  PutOptions options;
+  options.metadata = {{"sha256", job.source.sha256}};
+  store_.seed(ref_, kData, options);
+  auto outcome = handler_.run(job, {}, Delivery::kFirst);
+  ASSERT_TRUE(outcome.has_value()) << outcome.error().message;
+  EXPECT_TRUE(outcome->skipped);
+  EXPECT_EQ(outcome->event.state, UploadState::kUploaded);
+  EXPECT_EQ(store_.calls(Op::kPut), 0);
+}
+
+TEST_F(UploadJobHandlerTest, FirstDeliveryWhoseSourceIsGoneAndNotStoredFailsNamingTheSource) {
+  Job job = upload_job();
+  job.source.uri = "http://ingest-0/internal/spool/removed";
+  auto outcome = handler_.run(job, {}, Delivery::kFirst);
+  ASSERT_FALSE(outcome.has_value());
+  EXPECT_EQ(outcome.error().code, ErrorCode::kNotFound);
+  EXPECT_NE(outcome.error().message.find("opening source"), std::string::npos)
+      << outcome.error().message;
+  EXPECT_EQ(store_.calls(Op::kPut), 0);
+}
+
 TEST_F(UploadJobHandlerTest, ObjectWithDifferentChecksumIsReplaced) {
   PutOptions options;
   options.metadata = {{"sha256", std::string(64, 'e')}};

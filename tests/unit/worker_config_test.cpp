@@ -65,6 +65,14 @@ TEST(WorkerConfig, DefaultsWithCredentials) {
   EXPECT_EQ(config->retry.cap, 60s);
   EXPECT_EQ(config->loop.shutdown_grace, 25s);
   EXPECT_EQ(config->metrics_listen, "127.0.0.1:9091");
+  EXPECT_EQ(config->existing_check, ExistingCheck::kRepeats);
+}
+
+TEST(WorkerConfig, ExistingObjectCheckCanBeMadeUnconditional) {
+  auto config = load_worker_config(
+      std::nullopt, env_of(with_credentials({{"UPFLEET_UPLOAD_EXISTING_OBJECT_CHECK", "always"}})));
+  ASSERT_TRUE(config.has_value()) << config.error().message;
+  EXPECT_EQ(config->existing_check, ExistingCheck::kAlways);
 }
 
 TEST(WorkerConfig, ReadsFileWithSecretFilesAndEnvironmentOverrides) {
@@ -102,7 +110,8 @@ TEST(WorkerConfig, BadValuesNameTheirKeys) {
       std::nullopt, env_of(with_credentials({{"UPFLEET_S3_ENDPOINT", "s3.example.com"},
                                              {"UPFLEET_S3_PATH_STYLE", "sometimes"},
                                              {"UPFLEET_WORKER_MAX_ATTEMPTS", "0"},
-                                             {"UPFLEET_WORKER_RETRY_BASE", "fast"}})));
+                                             {"UPFLEET_WORKER_RETRY_BASE", "fast"},
+                                             {"UPFLEET_UPLOAD_EXISTING_OBJECT_CHECK", "never"}})));
   const std::string message = error_of(config);
   EXPECT_NE(message.find("s3.endpoint: 's3.example.com' must start with http://"),
             std::string::npos)
@@ -112,6 +121,9 @@ TEST(WorkerConfig, BadValuesNameTheirKeys) {
   EXPECT_NE(message.find("UPFLEET_S3_PATH_STYLE"), std::string::npos) << message;
   EXPECT_NE(message.find("worker.max_attempts: '0' is out of range"), std::string::npos) << message;
   EXPECT_NE(message.find("worker.retry_base: 'fast' is not a duration"), std::string::npos)
+      << message;
+  EXPECT_NE(message.find("upload.existing_object_check: 'never' is not a choice"),
+            std::string::npos)
       << message;
 }
 
