@@ -13,6 +13,8 @@
 #   BENCH_CLIENTS       concurrent clients of the small-PUT workloads (default "1 64")
 #   BENCH_DURATION      seconds each small-PUT measurement runs (default 20)
 #   BENCH_RUNS          measured runs per configuration; medians are reported (default 3)
+#   BENCH_WARMUP_RUNS   unmeasured runs of everything before them (default 1): Kafka's JVM
+#                       compiles its hot paths during the first runs
 #   BENCH_WORKLOADS     "large small" (default), or one of them
 #   BENCH_DIR           work dir: services, data, the servers' files (default
 #                       $REPO/.cache/bench-ingest); spool, nginx's files and dd's file share its disk
@@ -35,6 +37,8 @@ BODY_KIB="${BENCH_BODY_KIB:-1024}"
 CLIENTS="${BENCH_CLIENTS:-1 64}"
 DURATION="${BENCH_DURATION:-20}"
 RUNS="${BENCH_RUNS:-3}"
+WARMUP_RUNS="${BENCH_WARMUP_RUNS:-1}"
+COUNTED=1 # 0 during warm-up runs: record() logs them but keeps them out of the results
 WORKLOADS="${BENCH_WORKLOADS:-large small}"
 BENCH_DIR="${BENCH_DIR:-$REPO/.cache/bench-ingest}"
 BUILD_DIR="${BENCH_BUILD_DIR:-$REPO/build-bench}"
@@ -261,6 +265,11 @@ put_prefix() { [[ "$1" == upfleet-ingest ]] && echo "/v1/files/$2/" || echo "/$2
 # record WORKLOAD SERVER RUN BYTES REQUESTS WALL_S P50_MS P99_MS RSS_KIB CPU_S OK [PUBLISH_MS]
 # CSV: workload,server,run,bytes,requests,wall_s,p50_ms,p99_ms,rss_kib,cpu_s,ok,load1,publish_ms
 record() {
+  if ((!COUNTED)); then
+    upfleet_log "$(printf '%-8s %-14s warm-up %s: %s MB/s, %s req/s (not counted)' "$1" "$2" "$3" \
+      "$(bench_ratio "$4" "$(bench_calc "$6 * 1000000")")" "$(bench_ratio "$5" "$6" 1)")"
+    return 0
+  fi
   printf '%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n' "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" \
     "$9" "${10}" "${11}" "$(bench_load | awk '{ print $1 }')" "${12:-}" >>"$RESULTS"
   upfleet_log "$(printf '%-8s %-14s run %s: %s MB/s, %s req/s, p50 %s ms, p99 %s ms, peak RSS %s MiB, CPU %s s%s%s' \
@@ -378,22 +387,30 @@ all_workloads() {
 # within a workload each run starts one step further down the list of servers, so neither a
 # drift in the machine's load nor going first favours one server.
 run_all() {
+  upfleet_log "$WARMUP_RUNS warm-up and $RUNS measured run(s) of: $(all_workloads); load before: $(bench_load) (uptime: $(uptime))"
+  COUNTED=0
+  run_round_robin "$WARMUP_RUNS" w
+  COUNTED=1
+  run_round_robin "$RUNS" ""
+  upfleet_log "done; load after: $(bench_load)"
+}
+
+# run_round_robin COUNT LABEL — COUNT runs of everything, run i labelled LABEL<i>.
+run_round_robin() {
   local run workload i n servers
-  upfleet_log "$RUNS run(s) of: $(all_workloads); load before: $(bench_load) (uptime: $(uptime))"
-  for ((run = 1; run <= RUNS; run++)); do
+  for ((run = 1; run <= $1; run++)); do
     for workload in $(all_workloads); do
       read -r -a servers <<<"$(workload_servers "$workload")"
       n=${#servers[@]}
       for ((i = 0; i < n; i++)); do
         local server="${servers[(i + run - 1) % n]}"
         case "$server" in
-          dd-conv-fsync) measure_dd "$run" ;;
-          *) measure_server "$workload" "$server" "$run" ;;
+          dd-conv-fsync) measure_dd "$2$run" ;;
+          *) measure_server "$workload" "$server" "$2$run" ;;
         esac
       done
     done
   done
-  upfleet_log "done; load after: $(bench_load)"
 }
 
 # --- report -----------------------------------------------------------------------------------

@@ -16,6 +16,9 @@
 #   BENCH_FILES         number of files in the many-small-files workload (default 1000)
 #   BENCH_FILE_KIB      size of each small file, KiB (default 256)
 #   BENCH_RUNS          measured runs per configuration; medians are reported (default 3)
+#   BENCH_WARMUP_RUNS   unmeasured runs of every tool and configuration before them
+#                       (default 1): S3Proxy's and Kafka's JVMs compile their hot paths
+#                       during the first runs, which were up to 2x slower
 #   BENCH_WORKLOADS     "large small" (default), or one of them
 #   BENCH_DIR           work dir: services, data, logs (default $REPO/.cache/bench; same disk
 #                       as the S3 server's data)
@@ -34,6 +37,8 @@ ALT_SIZE_MIB="${BENCH_ALT_SIZE_MIB:-$((SIZE_MIB / 4))}"
 FILES="${BENCH_FILES:-1000}"
 FILE_KIB="${BENCH_FILE_KIB:-256}"
 RUNS="${BENCH_RUNS:-3}"
+WARMUP_RUNS="${BENCH_WARMUP_RUNS:-1}"
+COUNTED=1 # 0 during warm-up runs: record() logs them but keeps them out of the results
 WORKLOADS="${BENCH_WORKLOADS:-large small}"
 BENCH_DIR="${BENCH_DIR:-$REPO/.cache/bench}"
 MIN_FREE_GIB=10
@@ -176,6 +181,11 @@ stop_worker() {
 
 # record WORKLOAD TOOL CONFIG RUN BYTES WALL_S RSS_KIB CPU_S OK [CLIENT_CPU_S]
 record() {
+  if ((!COUNTED)); then
+    upfleet_log "$(printf '%-6s %-14s %-9s warm-up %s: %s MB/s (not counted)' "$1" "$2" "$3" "$4" \
+      "$(bench_ratio "$5" "$(bench_calc "$6 * 1000000")")")"
+    return 0
+  fi
   printf '%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n' "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$9" \
     "${10:-}" "$(bench_load | awk '{ print $1 }')" >>"$RESULTS"
   upfleet_log "$(printf '%-6s %-14s %-9s run %s: %s MB/s, peak RSS %s MiB, CPU %s s%s' "$1" "$2" "$3" \
@@ -323,7 +333,16 @@ run_workload() {
   # The same worker settings on a file of another size: the peak RSS should not change.
   [[ "$workload" == large ]] && order+=("upfleet-worker matched alt")
   n=${#order[@]}
-  upfleet_log "workload $workload: $RUNS run(s); load before: $(bench_load) (uptime: $(uptime))"
+  upfleet_log "workload $workload: $WARMUP_RUNS warm-up and $RUNS measured run(s); load before: $(bench_load) (uptime: $(uptime))"
+  COUNTED=0
+  for ((run = 1; run <= WARMUP_RUNS; run++)); do
+    for ((i = 0; i < n; i++)); do
+      local tool config target
+      read -r tool config target <<<"${order[i]}"
+      measure "$tool" "$config" "${target:-$workload}" "w$run"
+    done
+  done
+  COUNTED=1
   for ((run = 1; run <= RUNS; run++)); do
     for ((i = 0; i < n; i++)); do
       local tool config target
