@@ -123,10 +123,17 @@ void JobLoop::set_fetching(const std::vector<TopicPartition>& partitions, bool f
 }
 
 void JobLoop::apply_backpressure() {
-  const bool full = scheduler_.saturated();
-  if (full != paused_) {
-    paused_ = full;
-    log::debug(full ? "in-flight bounds reached; fetching paused" : "fetching resumed",
+  saturated_ = scheduler_.saturated();
+  const auto now = clock_.steady_now();
+  if (!saturated_) {
+    saturated_since_.reset();
+  } else if (!saturated_since_) {
+    saturated_since_ = now;
+  }
+  const bool pause = saturated_ && now - *saturated_since_ >= options_.pause_after;
+  if (pause != paused_) {
+    paused_ = pause;
+    log::debug(pause ? "in-flight bounds reached for a while; fetching paused" : "fetching resumed",
                {{"inflight_jobs", scheduler_.inflight_jobs()},
                 {"inflight_bytes", scheduler_.inflight_bytes()}});
   }
@@ -148,21 +155,31 @@ void JobLoop::update_gauges() {
   }
 }
 
+void JobLoop::take_one() {
+  // Short polls keep group membership alive during long uploads and let commits flow.
+  auto polled = source_.poll(std::chrono::milliseconds(100));
+  if (!polled) {
+    log::warn("kafka consumer error", {{"error", polled.error().message}});
+    return;
+  }
+  if (!*polled) return;
+  JobMessage& message = **polled;
+  message.first_delivery =
+      first_deliveries_.first({message.topic, message.partition}, message.offset);
+  if (!finished_before(message)) {
+    const uint64_t bytes = job_bytes(message);
+    scheduler_.submit(std::move(message), bytes);
+  }
+}
+
 void JobLoop::run() {
   auto next_commit = clock_.steady_now() + options_.commit_interval;
   while (!stopping_.load()) {
-    // Short polls keep group membership alive during long uploads and let commits flow.
-    auto polled = source_.poll(std::chrono::milliseconds(100));
-    if (!polled) {
-      log::warn("kafka consumer error", {{"error", polled.error().message}});
-    } else if (*polled) {
-      JobMessage& message = **polled;
-      message.first_delivery =
-          first_deliveries_.first({message.topic, message.partition}, message.offset);
-      if (!finished_before(message)) {
-        const uint64_t bytes = job_bytes(message);
-        scheduler_.submit(std::move(message), bytes);
-      }
+    if (saturated_ && !paused_) {
+      // Full for the moment: wait for room rather than take more, without pausing yet.
+      scheduler_.wait_for_room(std::chrono::milliseconds(50));
+    } else {
+      take_one();
     }
     apply_backpressure();
     if (clock_.steady_now() >= next_commit) {

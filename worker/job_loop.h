@@ -1,10 +1,12 @@
 // The worker's consume loop: polls the job source, hands messages to the key-ordered
-// scheduler, pauses fetching while the scheduler is full, commits finished offsets
+// scheduler, stops taking messages while the scheduler is full (and pauses fetching when that
+// lasts), commits finished offsets
 // periodically and on revocation, and on stop lets jobs in flight finish within the grace.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <optional>
 #include <set>
 
 #include "common/clock.h"
@@ -27,6 +29,11 @@ struct JobLoopOptions {
   // How long on_assigned waits for the new partitions' high watermarks (which tell first
   // deliveries from repeats; partitions it misses treat every message as a possible repeat).
   std::chrono::milliseconds watermark_timeout{5'000};
+  // How long the scheduler may stay full before fetching is paused. Until then the loop only
+  // stops taking messages (librdkafka keeps prefetching): pausing throws the prefetched
+  // messages away and librdkafka 2.0 takes up to a second to fetch again after a resume,
+  // which left fast small jobs with nothing to run. Rebalances wait at most this long.
+  std::chrono::milliseconds pause_after{1'000};
 };
 
 class JobLoop final : public RebalanceListener {
@@ -54,6 +61,8 @@ class JobLoop final : public RebalanceListener {
               const std::map<TopicPartition, std::string>* notes = nullptr);
   // True (and recorded as finished) when an earlier reader already finished this job.
   bool finished_before(const JobMessage& message);
+  // Polls the source once and hands what came to the scheduler.
+  void take_one();
   void apply_backpressure();
   // Pauses / resumes those of `partitions` not yet in that state (see JobSource::pause).
   void set_fetching(const std::vector<TopicPartition>& partitions, bool fetch);
@@ -68,6 +77,9 @@ class JobLoop final : public RebalanceListener {
   std::map<TopicPartition, OffsetNote> notes_;  // from the last owner; poll thread only
   FirstDeliveries first_deliveries_;            // poll thread only
   bool paused_ = false;                         // poll thread only
+  bool saturated_ = false;                      // poll thread only
+  // When the scheduler became full (unset while it is not); poll thread only.
+  std::optional<std::chrono::steady_clock::time_point> saturated_since_;
   // Partitions this consumer paused and has not resumed, revoked ones included (the pause
   // outlives revocation); poll thread only.
   std::set<TopicPartition> source_paused_;

@@ -88,6 +88,11 @@ bool JobScheduler::saturated() {
   return paused_;
 }
 
+void JobScheduler::wait_for_room(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  changed_.wait_for(lock, timeout, [&] { return stopping_ || within_low_water(); });
+}
+
 std::optional<JobScheduler::Entry> JobScheduler::take_runnable() {
   std::set<std::string> passed;  // lanes whose first queued entry cannot run
   for (auto it = queue_.begin(); it != queue_.end(); ++it) {

@@ -67,6 +67,9 @@ class JobScheduler {
   // True while the bounds are reached: the consumer should pause fetching. False again once
   // in-flight work fell to 3/4 of the bounds (hysteresis, so pause/resume does not flap).
   bool saturated();
+  // Waits until in-flight work is within 3/4 of the bounds (where saturated() turns false),
+  // or `timeout` passed, or the scheduler is stopping.
+  void wait_for_room(std::chrono::milliseconds timeout);
 
   // Partitions whose committable offset differs from the last one marked committed.
   std::map<TopicPartition, int64_t> pending_commits() const;

@@ -1,7 +1,7 @@
-// JobLoop's flow control and hand-over, with fakes all around: it pauses fetching while the
-// scheduler is full and resumes once it drained, pauses partitions assigned meanwhile, commits
-// what finished before a revoked partition goes (and nothing unfinished), and lets jobs finish
-// within the grace on stop.
+// JobLoop's flow control and hand-over, with fakes all around: it stops taking messages while
+// the scheduler is full, pauses fetching when that lasts and resumes once it drained, pauses
+// partitions assigned meanwhile, commits what finished before a revoked partition goes (and
+// nothing unfinished), and lets jobs finish within the grace on stop.
 //
 // The loop runs on its own thread. Uploads block in a gated object store until the test
 // releases their key (or their job is cancelled). A feeder hands the fake source one message at
@@ -108,6 +108,8 @@ class RecordingListener final : public RebalanceListener {
 
 struct LoopSetup {
   int max_inflight_jobs = 2;
+  // 0: pause as soon as the scheduler is full. The fake clock only moves when a test says so.
+  std::chrono::milliseconds pause_after = 0ms;
   std::chrono::milliseconds commit_interval = 0ms;  // 0: commit on every turn
   std::chrono::milliseconds grace = 10s;
 };
@@ -128,6 +130,7 @@ class JobLoopBackpressureTest : public JobRunnerFixture<GatedObjectStore, FakeCl
     options.scheduler.max_inflight_jobs = setup.max_inflight_jobs;
     options.commit_interval = setup.commit_interval;
     options.shutdown_grace = setup.grace;
+    options.pause_after = setup.pause_after;
     loop_ = std::make_unique<JobLoopThread>(source_, runner_, metrics_, options, clock_);
     listener_ = std::make_unique<RecordingListener>(loop_->loop(), source_);
     source_.set_rebalance_listener(listener_.get());
@@ -245,6 +248,53 @@ TEST_F(JobLoopBackpressureTest, PausesWhileSaturatedAndResumesWhenDrained) {
   // Commits only ever move forward.
   const auto commits = commits_of(0);
   EXPECT_TRUE(std::is_sorted(commits.begin(), commits.end()));
+  loop_->stop();
+  ASSERT_TRUE(wait_run_returned());
+}
+
+// A full scheduler that drains quickly is waited out without pausing: a pause throws away
+// what the consumer prefetched, and librdkafka 2.0 fetches again only up to a second after
+// the resume, which left small fast jobs waiting with nothing to run.
+TEST_F(JobLoopBackpressureTest, ShortSaturationStopsTakingWithoutPausing) {
+  start({.max_inflight_jobs = 2, .pause_after = 1h});
+  source_.queue_assign({tp(0)});
+  for (int i = 0; i < 5; ++i) add(0, i, "k" + std::to_string(i));
+
+  ASSERT_TRUE(store_.wait_blocked({"k0", "k1"}));
+  // Several of the loop's 50 ms waits: it takes nothing more and does not pause.
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(taken(0), 2) << "the loop took more than the in-flight bound";
+  EXPECT_FALSE(is_paused(0));
+
+  // Room again (1 of 2 in flight): it takes the next job straight away.
+  store_.release("k0");
+  ASSERT_TRUE(eventually([&] { return taken(0) >= 3; })) << "the loop did not take more";
+  store_.release_all();
+  ASSERT_TRUE(eventually([&] { return last_commit(0) == 5; }))
+      << "commits: " << ::testing::PrintToString(commits_of(0));
+  EXPECT_EQ(source_.pause_calls(), 0);
+  loop_->stop();
+  ASSERT_TRUE(wait_run_returned());
+}
+
+// A scheduler full for longer than pause_after (long uploads) pauses fetching, so the loop
+// goes back to polling: that keeps the consumer in its group and serves rebalances.
+TEST_F(JobLoopBackpressureTest, SaturationOutlastingPauseAfterPausesFetching) {
+  start({.max_inflight_jobs = 2, .pause_after = 5s});
+  source_.queue_assign({tp(0)});
+  for (int i = 0; i < 4; ++i) add(0, i, "k" + std::to_string(i));
+  ASSERT_TRUE(store_.wait_blocked({"k0", "k1"}));
+  std::this_thread::sleep_for(100ms);
+  EXPECT_FALSE(is_paused(0)) << "paused before pause_after passed";
+
+  clock_.advance(5s);
+  ASSERT_TRUE(eventually([&] { return is_paused(0); })) << "the loop never paused fetching";
+  ASSERT_TRUE(wait_idle_polls(5)) << "the loop stopped polling while paused";
+  EXPECT_EQ(taken(0), 2);
+
+  store_.release_all();
+  ASSERT_TRUE(eventually([&] { return last_commit(0) == 4; }));
+  EXPECT_FALSE(is_paused(0));
   loop_->stop();
   ASSERT_TRUE(wait_run_returned());
 }
