@@ -33,7 +33,8 @@ struct BodyRange {
   uint64_t offset = 0;
   uint64_t length = 0;  // may be 0 (empty object)
   // Checksums of exactly these bytes. content_md5 (base64) makes S3 reject corrupted bodies
-  // (BadDigest); sha256_hex is signed instead of UNSIGNED-PAYLOAD. Both optional.
+  // (BadDigest); sha256_hex is signed instead of UNSIGNED-PAYLOAD. Both optional; uploads
+  // send Content-MD5 and UNSIGNED-PAYLOAD.
   std::string content_md5;
   std::string sha256_hex;
 };

@@ -40,8 +40,8 @@ Result<UploadResult> Uploader::single_put(const UploadRequest& request, uint64_t
   auto read = with_retries(backoff, retries, request.cancelled, count_retry,
                            [&] { return read_exactly(*request.source, 0, bytes); });
   if (!read) return fail(read.error().with_context("reading source"));
-  const std::string sha256 = crypto::to_hex(crypto::sha256(bytes));
-  if (!request.sha256_hex.empty() && sha256 != request.sha256_hex) {
+  if (!request.sha256_hex.empty() &&
+      crypto::to_hex(crypto::sha256(bytes)) != request.sha256_hex) {
     return fail(
         Error::permanent(ErrorCode::kIntegrity, "source bytes do not match the job's sha256"));
   }
@@ -54,7 +54,10 @@ Result<UploadResult> Uploader::single_put(const UploadRequest& request, uint64_t
   crypto::Md5 md5_hasher;
   md5_hasher.update(std::span<const std::byte>(bytes));
   const crypto::Md5Digest md5 = md5_hasher.finish();
-  put.body = {&memory, 0, size, crypto::to_base64(md5), sha256};
+  // Like the parts of a multipart upload: the signed Content-MD5 makes S3 reject a body
+  // changed on the way (BadDigest), and the body goes as UNSIGNED-PAYLOAD. Signing its
+  // SHA-256 as well would only make the server hash every body a second time.
+  put.body = {&memory, 0, size, crypto::to_base64(md5), {}};
   auto etag = with_retries(backoff, retries, request.cancelled, count_retry,
                            [&] { return client_.put_object(put); });
   if (!etag) return fail(etag.error());

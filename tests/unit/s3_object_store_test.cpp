@@ -62,16 +62,17 @@ TEST_F(S3ObjectStoreTest, PutHashesBodySoS3VerifiesIt) {
   const auto sent = transport_.last_request();
   EXPECT_EQ(sent.url, "http://localhost:9000/bucket/photos/cat.jpg");
   EXPECT_EQ(sent.header("content-md5"), crypto::md5_base64(std::string_view(body.data())));
-  EXPECT_EQ(sent.header("x-amz-content-sha256"), options.sha256_hex);
+  EXPECT_EQ(sent.header("x-amz-content-sha256"), "UNSIGNED-PAYLOAD");
   EXPECT_EQ(sent.header("x-amz-meta-upload-id"), "u1");
   EXPECT_EQ(sent.body, body.data());
 }
 
-TEST_F(S3ObjectStoreTest, PutComputesSha256WhenNotGiven) {
+TEST_F(S3ObjectStoreTest, PutWithoutSha256StillCarriesContentMd5) {
   StringByteSource body("abc");
   transport_.enqueue(200, "", {{"ETag", "\"e\""}});
   ASSERT_TRUE(store_->put_object({"b", "k"}, body, {}).has_value());
-  EXPECT_EQ(transport_.last_request().header("x-amz-content-sha256"), crypto::sha256_hex("abc"));
+  EXPECT_EQ(transport_.last_request().header("content-md5"), crypto::md5_base64("abc"));
+  EXPECT_EQ(transport_.last_request().header("x-amz-content-sha256"), "UNSIGNED-PAYLOAD");
 }
 
 TEST_F(S3ObjectStoreTest, SourceNotMatchingExpectedSha256IsNeverSent) {

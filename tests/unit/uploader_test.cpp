@@ -142,7 +142,7 @@ void expect_error(const Result<T>& result, ErrorCode code, bool retryable) {
   EXPECT_EQ(result.error().retryable, retryable) << result.error().message;
 }
 
-TEST_F(UploaderTest, SinglePutCarriesContentMd5AndSignedSha256) {
+TEST_F(UploaderTest, SinglePutCarriesContentMd5AndAnUnsignedPayloadLikeParts) {
   const std::string data = make_data(1000, 1);
   StringByteSource source(data);
   auto result = upload(request_for(source, crypto::sha256_hex(data)));
@@ -156,7 +156,9 @@ TEST_F(UploaderTest, SinglePutCarriesContentMd5AndSignedSha256) {
   EXPECT_EQ(sent.method, "PUT");
   EXPECT_EQ(sent.target(), "/bkt/dir/file%20name%2B1.bin");
   EXPECT_EQ(sent.header("content-md5"), crypto::md5_base64(std::string_view(data)));
-  EXPECT_EQ(sent.header("x-amz-content-sha256"), crypto::sha256_hex(data));
+  EXPECT_EQ(sent.header("x-amz-content-sha256"), "UNSIGNED-PAYLOAD");
+  EXPECT_NE(sent.header("authorization").find("content-md5;"), std::string::npos)
+      << "Content-MD5 must be signed: " << sent.header("authorization");
   auto object = server_.object(kBucket, kKey);
   ASSERT_TRUE(object.has_value());
   EXPECT_EQ(object->data, data);
