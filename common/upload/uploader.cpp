@@ -40,8 +40,7 @@ Result<UploadResult> Uploader::single_put(const UploadRequest& request, uint64_t
   auto read = with_retries(backoff, retries, request.cancelled, count_retry,
                            [&] { return read_exactly(*request.source, 0, bytes); });
   if (!read) return fail(read.error().with_context("reading source"));
-  if (!request.sha256_hex.empty() &&
-      crypto::to_hex(crypto::sha256(bytes)) != request.sha256_hex) {
+  if (!request.sha256_hex.empty() && crypto::to_hex(crypto::sha256(bytes)) != request.sha256_hex) {
     return fail(
         Error::permanent(ErrorCode::kIntegrity, "source bytes do not match the job's sha256"));
   }
