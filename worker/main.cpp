@@ -16,6 +16,7 @@
 #include "common/upload/byte_budget.h"
 #include "common/upload/uploader.h"
 #include "worker/checkpoint_index.h"
+#include "worker/checkpointing_status_sink.h"
 #include "worker/job_loop.h"
 #include "worker/source_opener.h"
 #include "worker/upload_job_handler.h"
@@ -29,6 +30,11 @@ constexpr std::string_view kUsage = R"(usage: upfleet-worker [--config FILE] [--
 Consumes upload jobs from Kafka, stores the files in S3 and publishes their status.
 Every config key can be set by environment: s3.endpoint -> UPFLEET_S3_ENDPOINT.
 See README.md ("Configuration reference") for all keys.)";
+
+// The status reader's fetches: the broker answers once 1 MiB of events is there or half a
+// second has passed, not for every event (kafka.properties can override both).
+const upfleet::kafka::Properties kStatusReaderFetch = {{"fetch.min.bytes", "1048576"},
+                                                       {"fetch.wait.max.ms", "500"}};
 
 int fatal(const upfleet::Error& error) {
   std::fprintf(stderr, "upfleet-worker: %s\n", error.message.c_str());
@@ -76,17 +82,21 @@ int main(int argc, char** argv) {
     // Not fatal: topics may be created after the process starts; until then publishing fails.
     log::error("kafka topic missing", {{"error", ready.error().message}});
   }
-  kafka::KafkaStatusSink statuses(**producer, config->kafka.topics.status);
+  kafka::KafkaStatusSink kafka_statuses(**producer, config->kafka.topics.status);
 
-  // Multipart uploads in progress, from the status topic: redelivered jobs resume them.
+  // Multipart uploads in progress, from the status topic: redelivered jobs resume them. The
+  // worker's own events go into the index as they are confirmed, so the reader only has to
+  // bring other workers' events, which matter at assignment (wait_current below): it fetches
+  // in batches instead of once per status event, which spares the broker a fetch per job.
   CheckpointIndex checkpoints;
+  CheckpointingStatusSink statuses(kafka_statuses, checkpoints);
   auto status_reader = kafka::KafkaTopicReader::start(
       config->kafka.settings, config->kafka.topics.status,
       [&checkpoints](const kafka::TopicRecord& record) {
         if (record.tombstone) return;
         if (auto event = parse_status_event(record.value)) checkpoints.apply(*event);
       },
-      std::chrono::seconds(30));
+      std::chrono::seconds(30), kStatusReaderFetch);
   if (!status_reader) return fatal(status_reader.error());
   if (!(*status_reader)->wait_caught_up(std::chrono::seconds(120))) {
     log::warn("status topic not read to its end after 120s; some uploads may not resume");

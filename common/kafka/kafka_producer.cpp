@@ -47,14 +47,18 @@ void on_error(rd_kafka_t* handle, int code, const char* reason, void* opaque) {
 
 Result<std::unique_ptr<KafkaProducer>> KafkaProducer::create(
     const KafkaSettings& settings, std::chrono::milliseconds delivery_timeout) {
-  auto conf =
-      make_conf(settings, {{"enable.idempotence", "true"},
-                           {"acks", "all"},
-                           {"partitioner", "murmur2_random"},
-                           {"linger.ms", "1"},
-                           {"message.timeout.ms", std::to_string(delivery_timeout.count())},
-                           {"socket.connection.setup.timeout.ms",
-                            std::to_string(std::max<int64_t>(1000, delivery_timeout.count()))}});
+  // Required: no duplicates or reordering on retries, nothing acknowledged before every
+  // in-sync replica has it, keys placed like the Java clients do, and the delivery deadline
+  // from kafka.publish_timeout. Tunable: callers wait for each delivery, so batching longer
+  // than a millisecond mostly adds latency.
+  auto conf = make_conf(settings,
+                        {{"enable.idempotence", "true"},
+                         {"acks", "all"},
+                         {"partitioner", "murmur2_random"},
+                         {"message.timeout.ms", std::to_string(delivery_timeout.count())}},
+                        {{"linger.ms", "1"},
+                         {"socket.connection.setup.timeout.ms",
+                          std::to_string(std::max<int64_t>(1000, delivery_timeout.count()))}});
   if (!conf) return fail(conf.error());
   rd_kafka_conf_set_dr_msg_cb(conf->get(), on_delivery);
   char errstr[512];

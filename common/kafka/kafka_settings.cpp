@@ -26,10 +26,13 @@ void on_log(const rd_kafka_t* handle, int level, const char* facility, const cha
 
 }  // namespace
 
-Result<ConfHandle> make_conf(const KafkaSettings& settings,
-                             const std::map<std::string, std::string>& overrides) {
+Result<ConfHandle> make_conf(const KafkaSettings& settings, const Properties& required,
+                             const Properties& defaults) {
   ConfHandle conf(rd_kafka_conf_new());
   rd_kafka_conf_set_log_cb(conf.get(), on_log);
+  for (const auto& [name, value] : defaults) {
+    if (auto s = set(conf.get(), name, value); !s) return fail(s.error());
+  }
   if (auto s = set(conf.get(), "bootstrap.servers", settings.brokers); !s) return fail(s.error());
   if (!settings.client_id.empty()) {
     if (auto s = set(conf.get(), "client.id", settings.client_id); !s) return fail(s.error());
@@ -37,7 +40,12 @@ Result<ConfHandle> make_conf(const KafkaSettings& settings,
   for (const auto& [name, value] : settings.properties) {
     if (auto s = set(conf.get(), name, value); !s) return fail(s.error());
   }
-  for (const auto& [name, value] : overrides) {
+  for (const auto& [name, value] : required) {
+    if (auto it = settings.properties.find(name);
+        it != settings.properties.end() && it->second != value) {
+      log::warn("kafka.properties setting ignored: upfleet needs its own value",
+                {{"property", name}, {"configured", it->second}, {"used", value}});
+    }
     if (auto s = set(conf.get(), name, value); !s) return fail(s.error());
   }
   return conf;

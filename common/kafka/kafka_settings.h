@@ -24,10 +24,15 @@ struct Topics {
   std::string dead_letters = "upfleet.jobs.dlq";
 };
 
-// A conf with brokers, client id and the passthrough properties set, then `overrides` (which
-// win). kInvalidArgument naming the property librdkafka rejected.
-Result<ConfHandle> make_conf(const KafkaSettings& settings,
-                             const std::map<std::string, std::string>& overrides);
+using Properties = std::map<std::string, std::string>;
+
+// A conf built in this order, later ones winning: `defaults` (upfleet's choices an operator
+// may tune, e.g. linger.ms), brokers and client id, the passthrough `kafka.properties`, then
+// `required` (what upfleet's guarantees rest on: idempotence, acks, commits, assignment). A
+// passthrough property that a required one replaces is logged as a warning.
+// kInvalidArgument naming the property librdkafka rejected.
+Result<ConfHandle> make_conf(const KafkaSettings& settings, const Properties& required,
+                             const Properties& defaults = {});
 
 // Maps a librdkafka error to ours, keeping librdkafka's retriable flag.
 Error kafka_error(rd_kafka_resp_err_t code, std::string_view context);

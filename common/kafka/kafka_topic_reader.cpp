@@ -36,12 +36,14 @@ Result<int> partition_count(rd_kafka_t* handle, const std::string& topic,
 
 Result<std::unique_ptr<KafkaTopicReader>> KafkaTopicReader::start(
     const KafkaSettings& settings, std::string topic, Handler on_message,
-    std::chrono::milliseconds metadata_timeout) {
-  auto conf = make_conf(settings, {{"group.id", "upfleet-reader-unused"},
-                                   {"enable.auto.commit", "false"},
-                                   {"enable.auto.offset.store", "false"},
-                                   {"enable.partition.eof", "true"},
-                                   {"auto.offset.reset", "earliest"}});
+    std::chrono::milliseconds metadata_timeout, const Properties& fetch_defaults) {
+  auto conf = make_conf(settings,
+                        {{"group.id", "upfleet-reader-unused"},
+                         {"enable.auto.commit", "false"},
+                         {"enable.auto.offset.store", "false"},
+                         {"enable.partition.eof", "true"},
+                         {"auto.offset.reset", "earliest"}},
+                        fetch_defaults);
   if (!conf) return fail(conf.error());
   char errstr[512];
   rd_kafka_t* raw = rd_kafka_new(RD_KAFKA_CONSUMER, conf->get(), errstr, sizeof errstr);

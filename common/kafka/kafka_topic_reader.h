@@ -36,9 +36,12 @@ class KafkaTopicReader {
 
   // Connects and starts reading on a background thread. Metadata for the topic is awaited
   // up to `metadata_timeout`: kUnavailable when the broker or topic cannot be found.
-  static Result<std::unique_ptr<KafkaTopicReader>> start(
-      const KafkaSettings& settings, std::string topic, Handler on_message,
-      std::chrono::milliseconds metadata_timeout);
+  // `fetch_defaults` are librdkafka consumer properties (fetch.min.bytes, fetch.wait.max.ms)
+  // for readers that can lag a little: kafka.properties still override them.
+  static Result<std::unique_ptr<KafkaTopicReader>> start(const KafkaSettings& settings,
+                                                         std::string topic, Handler on_message,
+                                                         std::chrono::milliseconds metadata_timeout,
+                                                         const Properties& fetch_defaults = {});
   ~KafkaTopicReader();
   KafkaTopicReader(const KafkaTopicReader&) = delete;
   KafkaTopicReader& operator=(const KafkaTopicReader&) = delete;
