@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/statvfs.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -41,6 +42,19 @@ void subtract_saturating(std::atomic<uint64_t>& counter, uint64_t amount) {
   uint64_t current = counter.load();
   while (!counter.compare_exchange_weak(current, current - std::min(current, amount))) {
   }
+}
+
+constexpr const char* kManifestXattr = "user.upfleet.manifest";
+constexpr const char* kPublishedXattr = "user.upfleet.published";
+
+// The filesystem (or its mount options) has no user xattrs.
+bool xattrs_unsupported(int err) {
+  return err == ENOTSUP || err == EOPNOTSUPP;
+}
+
+// This value does not fit where the filesystem keeps xattrs (ext4: one block).
+bool xattr_too_large(int err) {
+  return err == E2BIG || err == ENOSPC || err == ERANGE;
 }
 
 std::string_view state_name(SpoolState state) {
@@ -244,7 +258,48 @@ Status DiskSpool::write_manifest(const SpoolManifest& manifest) {
                         {"metadata", manifest.metadata},
                         {"state", state_name(manifest.state)}};
   const std::string text = doc.dump();
-  const auto tmp = path_for(manifest.upload_id, ".json.tmp");
+  if (xattrs_.load()) {
+    auto stored = write_manifest_xattr(manifest.upload_id, text);
+    if (!stored) return fail(stored.error());
+    if (*stored) return sync_directory();
+  }
+  if (auto written = write_manifest_file(manifest.upload_id, text); !written) return written;
+  return sync_directory();
+}
+
+Result<bool> DiskSpool::write_manifest_xattr(std::string_view upload_id, const std::string& text) {
+  // No lock against remove(): the manifest lives and dies with the inode, so a manifest set
+  // while the upload is being deleted goes with it instead of staying behind.
+  const int fd = ::open(data_path(upload_id).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    const int err = errno;
+    if (err == ENOENT) {
+      return fail(
+          Error::permanent(ErrorCode::kNotFound, "no spooled bytes for " + std::string(upload_id) +
+                                                     " (already removed); manifest not written"));
+    }
+    return fail(io_error("opening spool file", err));
+  }
+  if (::fsetxattr(fd, kManifestXattr, text.data(), text.size(), 0) != 0) {
+    const int err = errno;
+    ::close(fd);
+    if (xattrs_unsupported(err)) {
+      xattrs_ = false;
+      return false;
+    }
+    if (xattr_too_large(err)) return false;
+    return fail(io_error("writing manifest", err));
+  }
+  // The bytes were fsync'd at commit: this flushes the inode with its new xattr.
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) return fail(io_error("fsync of manifest", err));
+  return true;
+}
+
+Status DiskSpool::write_manifest_file(std::string_view upload_id, const std::string& text) {
+  const auto tmp = path_for(upload_id, ".json.tmp");
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
   if (fd < 0) return fail(io_error("creating manifest", errno));
   auto written = write_all(fd, std::as_bytes(std::span(text.data(), text.size())));
@@ -255,33 +310,41 @@ Status DiskSpool::write_manifest(const SpoolManifest& manifest) {
     ::unlink(tmp.c_str());
     return written ? fail(io_error("fsync of manifest", err)) : fail(written.error());
   }
-  const auto final_path = path_for(manifest.upload_id, ".json");
-  {
-    std::lock_guard lock(manifest_mutex_);
-    if (::access(data_path(manifest.upload_id).c_str(), F_OK) != 0) {
-      ::unlink(tmp.c_str());
-      return fail(
-          Error::permanent(ErrorCode::kNotFound, "no spooled bytes for " + manifest.upload_id +
-                                                     " (already removed); manifest not written"));
-    }
-    if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
-      const int rename_err = errno;
-      ::unlink(tmp.c_str());
-      return fail(io_error("renaming manifest", rename_err));
-    }
+  const auto final_path = path_for(upload_id, ".json");
+  std::lock_guard lock(manifest_mutex_);
+  if (::access(data_path(upload_id).c_str(), F_OK) != 0) {
+    ::unlink(tmp.c_str());
+    return fail(
+        Error::permanent(ErrorCode::kNotFound, "no spooled bytes for " + std::string(upload_id) +
+                                                   " (already removed); manifest not written"));
   }
-  return sync_directory();
+  if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
+    const int rename_err = errno;
+    ::unlink(tmp.c_str());
+    return fail(io_error("renaming manifest", rename_err));
+  }
+  return {};
 }
 
 Status DiskSpool::mark_published(std::string_view upload_id) {
   if (!is_valid_upload_id(upload_id)) return fail(Error::invalid("invalid upload id"));
+  // Neither fsync'd nor its directory: losing the mark in a power cut only makes recovery
+  // publish the job once more, and saves two fsyncs before every 202.
+  if (xattrs_.load()) {
+    if (::setxattr(data_path(upload_id).c_str(), kPublishedXattr, "1", 1, 0) == 0) return {};
+    const int err = errno;
+    if (err == ENOENT) {
+      return fail(
+          Error::permanent(ErrorCode::kNotFound, "no spooled bytes for " + std::string(upload_id)));
+    }
+    if (!xattrs_unsupported(err)) return fail(io_error("marking upload published", err));
+    xattrs_ = false;
+  }
   std::lock_guard lock(manifest_mutex_);
   if (::access(data_path(upload_id).c_str(), F_OK) != 0) {
     return fail(
         Error::permanent(ErrorCode::kNotFound, "no spooled bytes for " + std::string(upload_id)));
   }
-  // An empty marker, neither fsync'd nor its directory: losing it in a power cut only makes
-  // recovery publish the job once more, and saves two fsyncs before every 202.
   const int fd =
       ::open(path_for(upload_id, ".published").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
   if (fd < 0) return fail(io_error("creating published marker", errno));
@@ -289,16 +352,41 @@ Status DiskSpool::mark_published(std::string_view upload_id) {
   return {};
 }
 
-Result<SpoolManifest> DiskSpool::read_manifest(std::string_view upload_id) const {
-  if (!is_valid_upload_id(upload_id)) return fail(Error::invalid("invalid upload id"));
+Result<std::string> DiskSpool::manifest_text(std::string_view upload_id) const {
+  const auto data = data_path(upload_id);
+  std::string text(4096, '\0');
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    const ssize_t n = ::getxattr(data.c_str(), kManifestXattr, text.data(), text.size());
+    if (n >= 0) {
+      text.resize(static_cast<size_t>(n));
+      return text;
+    }
+    if (errno != ERANGE) break;  // ENODATA, ENOTSUP, ENOENT: try the file
+    const ssize_t size = ::getxattr(data.c_str(), kManifestXattr, nullptr, 0);
+    if (size < 0) break;
+    text.resize(static_cast<size_t>(size) + 1);
+  }
   std::ifstream in(path_for(upload_id, ".json"));
   if (!in) {
     return fail(
         Error::permanent(ErrorCode::kNotFound, "no manifest for " + std::string(upload_id)));
   }
-  std::stringstream text;
-  text << in.rdbuf();
-  auto doc = nlohmann::json::parse(text.str(), nullptr, false);
+  std::stringstream file;
+  file << in.rdbuf();
+  return file.str();
+}
+
+bool DiskSpool::marked_published(std::string_view upload_id) const {
+  char value[8];
+  return ::getxattr(data_path(upload_id).c_str(), kPublishedXattr, value, sizeof value) >= 0 ||
+         ::access(path_for(upload_id, ".published").c_str(), F_OK) == 0;
+}
+
+Result<SpoolManifest> DiskSpool::read_manifest(std::string_view upload_id) const {
+  if (!is_valid_upload_id(upload_id)) return fail(Error::invalid("invalid upload id"));
+  auto text = manifest_text(upload_id);
+  if (!text) return fail(text.error());
+  auto doc = nlohmann::json::parse(*text, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) {
     return fail(Error::permanent(ErrorCode::kIo, "corrupt manifest for " + std::string(upload_id)));
   }
@@ -313,9 +401,9 @@ Result<SpoolManifest> DiskSpool::read_manifest(std::string_view upload_id) const
     manifest.size = doc.value("size", uint64_t{0});
     manifest.created_at = doc.value("created_at", "");
     manifest.metadata = doc.value("metadata", std::map<std::string, std::string>{});
-    const bool marked = ::access(path_for(upload_id, ".published").c_str(), F_OK) == 0;
-    manifest.state = marked || doc.value("state", "spooled") == "published" ? SpoolState::kPublished
-                                                                            : SpoolState::kSpooled;
+    manifest.state = marked_published(upload_id) || doc.value("state", "spooled") == "published"
+                         ? SpoolState::kPublished
+                         : SpoolState::kSpooled;
     return manifest;
   } catch (const nlohmann::json::exception& e) {
     return fail(Error::permanent(
@@ -400,10 +488,11 @@ Result<std::vector<SpoolManifest>> DiskSpool::list() const {
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(options_.dir, ec)) {
     const std::string name = entry.path().filename().string();
-    if (!name.ends_with(".json")) continue;
+    if (!name.ends_with(".data")) continue;
     const std::string id = entry.path().stem().string();
-    if (!is_valid_upload_id(id) || !std::filesystem::exists(data_path(id))) continue;
-    // Removed or rewritten meanwhile, or corrupt (recovery deals with those at start).
+    if (!is_valid_upload_id(id)) continue;
+    // Removed meanwhile, its manifest not written yet, or corrupt (recovery deals with those
+    // at start).
     if (auto manifest = read_manifest(id); manifest) held.push_back(std::move(*manifest));
   }
   if (ec) return fail(Error::transient(ErrorCode::kIo, "scanning spool.dir: " + ec.message()));

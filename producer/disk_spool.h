@@ -1,10 +1,17 @@
 // Spool on a local directory:
 //   <id>.part   bytes being received (never acknowledged; removed on failure or at start)
 //   <id>.data   committed bytes (fsync'd, renamed, directory fsync'd)
-//   <id>.json   manifest (written to .json.tmp, fsync'd, renamed, directory fsync'd: that
-//               directory fsync also makes the .data rename durable)
-//   <id>.published  empty marker: the job was confirmed by Kafka (not fsync'd; when lost,
-//               recovery publishes the job once more)
+// The manifest and the "job confirmed" mark are extended attributes of the .data file where
+// the filesystem supports user xattrs (one inode per upload):
+//   user.upfleet.manifest   the manifest (JSON); set, then the file and the directory
+//                           fsync'd: that directory fsync also makes the .data rename durable
+//   user.upfleet.published  the job was confirmed by Kafka (not fsync'd; when lost, recovery
+//                           publishes the job once more)
+// Elsewhere (or for a manifest too large for an xattr), and as earlier versions wrote them:
+//   <id>.json   manifest (written to .json.tmp, fsync'd, renamed, directory fsync'd)
+//   <id>.published  empty marker file, not fsync'd
+// Creating inodes is what costs most per upload on some filesystems (ext4 without a journal
+// scans past every recently deleted inode for each new one), hence the xattrs.
 #pragma once
 
 #include <atomic>
@@ -28,6 +35,9 @@ struct DiskSpoolOptions {
   uint64_t write_behind_bytes = 8ull << 20;
   // After the fsync of a committed file, drop its (now clean) pages from the page cache.
   bool drop_committed_pages = true;
+  // Keep manifests and published marks as xattrs of the .data files (see above) where the
+  // filesystem allows; false: always as files.
+  bool manifest_xattrs = true;
 };
 
 class DiskSpool final : public Spool {
@@ -50,12 +60,22 @@ class DiskSpool final : public Spool {
 
  private:
   friend class DiskSpoolWriter;
-  explicit DiskSpool(DiskSpoolOptions options) : options_(std::move(options)) {}
+  explicit DiskSpool(DiskSpoolOptions options)
+      : options_(std::move(options)), xattrs_(options_.manifest_xattrs) {}
   std::filesystem::path path_for(std::string_view upload_id, std::string_view suffix) const;
   Status sync_directory() const;
   bool writer_live(std::string_view upload_id) const;
+  // The manifest as an xattr of the .data file, fsync'd: true. False when it cannot be an
+  // xattr here (the filesystem has none, or the manifest is too large): write the file.
+  Result<bool> write_manifest_xattr(std::string_view upload_id, const std::string& text);
+  Status write_manifest_file(std::string_view upload_id, const std::string& text);
+  // The manifest's JSON from the xattr, else from the .json file; kNotFound if neither.
+  Result<std::string> manifest_text(std::string_view upload_id) const;
+  bool marked_published(std::string_view upload_id) const;
 
   DiskSpoolOptions options_;
+  // Cleared for good once the filesystem refuses user xattrs.
+  std::atomic<bool> xattrs_{true};
   // Orders the final rename of a manifest against remove(), so a manifest rewritten while its
   // upload is being deleted (a fast `uploaded`) cannot be left behind without its bytes.
   std::mutex manifest_mutex_;

@@ -1,5 +1,7 @@
 #include "tests/support/test_env.h"
 
+#include <sys/xattr.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <random>
@@ -20,6 +22,22 @@ std::set<std::string> files_in(const std::filesystem::path& dir) {
   std::set<std::string> names;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     names.insert(entry.path().filename());
+  }
+  return names;
+}
+
+std::set<std::string> spool_entries(const std::filesystem::path& dir) {
+  std::set<std::string> names = files_in(dir);
+  for (const std::string& name : std::set<std::string>(names)) {
+    if (!name.ends_with(".data")) continue;
+    const std::string id = name.substr(0, name.size() - 5);
+    const std::string data = (dir / name).string();
+    if (::getxattr(data.c_str(), "user.upfleet.manifest", nullptr, 0) >= 0) {
+      names.insert(id + ".json");
+    }
+    if (::getxattr(data.c_str(), "user.upfleet.published", nullptr, 0) >= 0) {
+      names.insert(id + ".published");
+    }
   }
   return names;
 }

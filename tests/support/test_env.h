@@ -26,6 +26,11 @@ class TempDir {
 // Names of the entries directly in `dir`.
 std::set<std::string> files_in(const std::filesystem::path& dir);
 
+// What a spool directory holds, upload by upload: its files, plus the manifest and the
+// published mark an upload keeps as xattrs of its `<id>.data` (DiskSpool), listed under their
+// file names (`<id>.json`, `<id>.published`), so tests read the same on any filesystem.
+std::set<std::string> spool_entries(const std::filesystem::path& dir);
+
 // The whole file as bytes ("" when it cannot be read).
 std::string read_file(const std::filesystem::path& path);
 

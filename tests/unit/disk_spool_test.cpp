@@ -3,6 +3,7 @@
 #include "producer/disk_spool.h"
 
 #include <gtest/gtest.h>
+#include <sys/xattr.h>
 
 #include <algorithm>
 #include <set>
@@ -17,6 +18,7 @@ namespace {
 namespace fs = std::filesystem;
 using upfleet::testing::files_in;
 using upfleet::testing::read_file;
+using upfleet::testing::spool_entries;
 using upfleet::testing::TempDir;
 using upfleet::testing::write_file;
 
@@ -107,13 +109,13 @@ TEST_F(DiskSpoolTest, CommitGivesSizeAndSha256AndDataFile) {
   ASSERT_TRUE((*writer)->write(bytes_of(std::string_view(data).substr(0, 7))).has_value());
   ASSERT_TRUE((*writer)->write(bytes_of(std::string_view(data).substr(7))).has_value());
   EXPECT_EQ((*writer)->bytes_written(), data.size());
-  EXPECT_EQ(files_in(spool_dir()), (std::set<std::string>{std::string(kId) + ".part"}));
+  EXPECT_EQ(spool_entries(spool_dir()), (std::set<std::string>{std::string(kId) + ".part"}));
 
   auto committed = (*writer)->commit();
   ASSERT_TRUE(committed.has_value()) << committed.error().message;
   EXPECT_EQ(committed->size, data.size());
   EXPECT_EQ(committed->sha256, crypto::sha256_hex(data));
-  EXPECT_EQ(files_in(spool_dir()), (std::set<std::string>{std::string(kId) + ".data"}));
+  EXPECT_EQ(spool_entries(spool_dir()), (std::set<std::string>{std::string(kId) + ".data"}));
   EXPECT_EQ(read_file(spool->data_path(kId)), data);
   EXPECT_EQ(spool->data_path(kId), spool_dir() / (std::string(kId) + ".data"));
   EXPECT_EQ(spool->usage().bytes, data.size());
@@ -166,7 +168,7 @@ TEST_F(DiskSpoolTest, WriterDestroyedWithoutCommitLeavesNothing) {
     ASSERT_TRUE((*writer)->write(bytes_of("partial bytes")).has_value());
     EXPECT_EQ(spool->usage().bytes, 13u);
   }
-  EXPECT_TRUE(files_in(spool_dir()).empty());
+  EXPECT_TRUE(spool_entries(spool_dir()).empty());
   EXPECT_EQ(spool->usage().bytes, 0u);
   EXPECT_EQ(spool->usage().files, 0u);
 }
@@ -183,7 +185,7 @@ TEST_F(DiskSpoolTest, WritingPastMaxBytesIsTooLargeAndLeavesNothing) {
     EXPECT_FALSE(status.error().retryable);
     EXPECT_EQ((*writer)->bytes_written(), 6u);
   }
-  EXPECT_TRUE(files_in(spool_dir()).empty());
+  EXPECT_TRUE(spool_entries(spool_dir()).empty());
   EXPECT_EQ(spool->usage().bytes, 0u);
 }
 
@@ -268,7 +270,7 @@ TEST_F(DiskSpoolTest, ManifestRoundTrip) {
   spool_bytes(*spool, kId, "some bytes");
   const SpoolManifest written = manifest_for(kId, SpoolState::kPublished);
   ASSERT_TRUE(spool->write_manifest(written).has_value());
-  EXPECT_EQ(files_in(spool_dir()),
+  EXPECT_EQ(spool_entries(spool_dir()),
             (std::set<std::string>{std::string(kId) + ".data", std::string(kId) + ".json"}));
   auto read = spool->read_manifest(kId);
   ASSERT_TRUE(read.has_value()) << read.error().message;
@@ -291,8 +293,93 @@ TEST_F(DiskSpoolTest, ManifestIsReplacedByANewerOne) {
   EXPECT_EQ(spool->read_manifest(kId)->state, SpoolState::kSpooled);
   ASSERT_TRUE(spool->write_manifest(manifest_for(kId, SpoolState::kPublished)).has_value());
   EXPECT_EQ(spool->read_manifest(kId)->state, SpoolState::kPublished);
-  EXPECT_EQ(files_in(spool_dir()),
+  EXPECT_EQ(spool_entries(spool_dir()),
             (std::set<std::string>{std::string(kId) + ".data", std::string(kId) + ".json"}));
+}
+
+// True when the filesystem of `dir` keeps user xattrs (ext4, xfs, btrfs; tmpfs since Linux
+// 6.6); the tests of the xattr layout are skipped elsewhere.
+bool user_xattrs_supported(const fs::path& dir) {
+  const fs::path probe = dir / "xattr-probe";
+  write_file(probe, "x");
+  const bool ok = ::setxattr(probe.c_str(), "user.upfleet.probe", "1", 1, 0) == 0;
+  fs::remove(probe);
+  return ok;
+}
+
+TEST_F(DiskSpoolTest, ManifestAndPublishedMarkLiveOnTheDataFileAsXattrs) {
+  auto spool = open_spool();
+  if (!user_xattrs_supported(spool_dir())) GTEST_SKIP() << "no user xattrs on this filesystem";
+  spool_bytes(*spool, kId, "some bytes");
+  ASSERT_TRUE(spool->write_manifest(manifest_for(kId)).has_value());
+  ASSERT_TRUE(spool->mark_published(kId).has_value());
+  // One inode per upload: no manifest or marker files.
+  EXPECT_EQ(files_in(spool_dir()), (std::set<std::string>{std::string(kId) + ".data"}));
+  const std::string data = (spool_dir() / (std::string(kId) + ".data")).string();
+  EXPECT_GT(::getxattr(data.c_str(), "user.upfleet.manifest", nullptr, 0), 0);
+  EXPECT_EQ(spool->read_manifest(kId)->state, SpoolState::kPublished);
+  EXPECT_EQ(spool->read_manifest(kId)->key, "photos/café.jpg");
+  EXPECT_EQ(read_file(data), "some bytes");  // the bytes are untouched
+
+  auto reopened = open_spool();
+  auto held = reopened->recover();
+  ASSERT_TRUE(held.has_value());
+  ASSERT_EQ(held->size(), 1u);
+  EXPECT_EQ((*held)[0].state, SpoolState::kPublished);
+  ASSERT_EQ(reopened->list()->size(), 1u);
+  ASSERT_TRUE(reopened->remove(kId).has_value());
+  EXPECT_TRUE(files_in(spool_dir()).empty());
+}
+
+TEST_F(DiskSpoolTest, WithoutXattrsManifestAndMarkAreFiles) {
+  auto opened =
+      DiskSpool::open({.dir = spool_dir(), .min_free_bytes = 0, .manifest_xattrs = false});
+  ASSERT_TRUE(opened.has_value());
+  DiskSpool& spool = **opened;
+  spool_bytes(spool, kId, "some bytes");
+  ASSERT_TRUE(spool.write_manifest(manifest_for(kId)).has_value());
+  ASSERT_TRUE(spool.mark_published(kId).has_value());
+  const std::string id(kId);
+  EXPECT_EQ(files_in(spool_dir()),
+            (std::set<std::string>{id + ".data", id + ".json", id + ".published"}));
+  const std::string data = (spool_dir() / (id + ".data")).string();
+  EXPECT_LT(::getxattr(data.c_str(), "user.upfleet.manifest", nullptr, 0), 0);
+  EXPECT_EQ(spool.read_manifest(kId)->state, SpoolState::kPublished);
+  ASSERT_EQ(spool.list()->size(), 1u);
+  ASSERT_TRUE(spool.remove(kId).has_value());
+  EXPECT_TRUE(files_in(spool_dir()).empty());
+}
+
+TEST_F(DiskSpoolTest, AManifestTooLargeForAnXattrIsWrittenAsAFile) {
+  auto spool = open_spool();
+  spool_bytes(*spool, kId, "some bytes");
+  SpoolManifest big = manifest_for(kId);
+  big.metadata["note"] = std::string(70 * 1024, 'n');  // above any filesystem's xattr limit
+  ASSERT_TRUE(spool->write_manifest(big).has_value());
+  const std::string id(kId);
+  EXPECT_TRUE(files_in(spool_dir()).contains(id + ".json"));
+  auto read = spool->read_manifest(kId);
+  ASSERT_TRUE(read.has_value()) << read.error().message;
+  EXPECT_EQ(read->metadata, big.metadata);
+  ASSERT_TRUE(spool->remove(kId).has_value());
+  EXPECT_TRUE(files_in(spool_dir()).empty());
+}
+
+TEST_F(DiskSpoolTest, ManifestAndMarkerFilesOfEarlierVersionsAreStillRead) {
+  auto spool = open_spool();
+  spool_bytes(*spool, kId, "some bytes");
+  const std::string id(kId);
+  write_file(spool_dir() / (id + ".json"),
+             R"({"upload_id":")" + id + R"(","key":"old/layout.bin","size":10,"state":"spooled"})");
+  write_file(spool_dir() / (id + ".published"), "");
+  auto reopened = open_spool();
+  auto held = reopened->recover();
+  ASSERT_TRUE(held.has_value());
+  ASSERT_EQ(held->size(), 1u);
+  EXPECT_EQ((*held)[0].key, "old/layout.bin");
+  EXPECT_EQ((*held)[0].state, SpoolState::kPublished);
+  ASSERT_TRUE(reopened->remove(kId).has_value());
+  EXPECT_TRUE(files_in(spool_dir()).empty());
 }
 
 TEST_F(DiskSpoolTest, MissingManifestIsNotFound) {
@@ -339,7 +426,7 @@ TEST_F(DiskSpoolTest, RemoveDeletesBytesAndManifestAndIsIdempotent) {
   spool_bytes(*spool, kId, "some bytes");
   ASSERT_TRUE(spool->write_manifest(manifest_for(kId)).has_value());
   ASSERT_TRUE(spool->remove(kId).has_value());
-  EXPECT_TRUE(files_in(spool_dir()).empty());
+  EXPECT_TRUE(spool_entries(spool_dir()).empty());
   EXPECT_EQ(spool->usage().bytes, 0u);
   EXPECT_EQ(spool->usage().files, 0u);
   ASSERT_TRUE(spool->remove(kId).has_value());
@@ -374,7 +461,7 @@ TEST_F(DiskSpoolTest, RecoverCleansUpAndReturnsHeldManifests) {
     EXPECT_EQ(manifest.state,
               manifest.upload_id == "held" ? SpoolState::kPublished : SpoolState::kSpooled);
   }
-  EXPECT_EQ(files_in(spool_dir()),
+  EXPECT_EQ(spool_entries(spool_dir()),
             (std::set<std::string>{"held.data", "held.json", "spooled.data", "spooled.json"}));
   EXPECT_EQ(spool->usage().bytes, held_data.size() + 3);
   EXPECT_EQ(spool->usage().files, 2u);
@@ -398,10 +485,10 @@ TEST_F(DiskSpoolTest, PublishedMarkerSurvivesARestartAndGoesWithTheUpload) {
   ASSERT_TRUE(held.has_value()) << held.error().message;
   ASSERT_EQ(held->size(), 1u);
   EXPECT_EQ(held->front().state, SpoolState::kPublished) << "recovery must not publish it again";
-  EXPECT_EQ(files_in(spool_dir()),
+  EXPECT_EQ(spool_entries(spool_dir()),
             (std::set<std::string>{"marked.data", "marked.json", "marked.published"}));
   ASSERT_TRUE(spool->remove("marked").has_value());
-  EXPECT_TRUE(files_in(spool_dir()).empty());
+  EXPECT_TRUE(spool_entries(spool_dir()).empty());
 }
 
 TEST_F(DiskSpoolTest, RecoverOfEmptySpoolReturnsNothing) {

@@ -127,7 +127,7 @@ TEST_F(FormUploadTest, SeveralFilesBecomeSeveralJobsAnd202) {
   }
   EXPECT_EQ(jobs[0].source.content_type, "image/jpeg");
   EXPECT_EQ(jobs[1].source.content_type, "application/octet-stream");
-  EXPECT_EQ(files_in(spool_dir()), spooled);
+  EXPECT_EQ(spool_entries(spool_dir()), spooled);
   EXPECT_EQ(metrics_.uploads_accepted.Value(), 3);
 }
 
@@ -315,8 +315,9 @@ TEST_F(FormUploadTest, PublishFailureMidFormAnswers503AndListsTheAcceptedUploads
   EXPECT_EQ(jobs_.jobs()[0].key, "first.txt");
   EXPECT_EQ(jobs_.calls(), 2);  // the third was never tried
   // The accepted upload stays; the refused ones are gone.
-  EXPECT_EQ(files_in(spool_dir()), (std::set<std::string>{first_id + ".data", first_id + ".json",
-                                                          first_id + ".published"}));
+  EXPECT_EQ(
+      spool_entries(spool_dir()),
+      (std::set<std::string>{first_id + ".data", first_id + ".json", first_id + ".published"}));
 }
 
 TEST_F(FormUploadTest, PutWithMatchingChecksumIsAccepted) {

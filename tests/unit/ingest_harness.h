@@ -178,7 +178,7 @@ class IngestHarness : public ::testing::Test {
     return "http://127.0.0.1:" + std::to_string(port()) + std::string(path);
   }
 
-  std::set<std::string> spool_files() const { return files_in(spool_dir()); }
+  std::set<std::string> spool_files() const { return spool_entries(spool_dir()); }
 
   http::HttpResponse send(const std::string& method, std::string_view path,
                           std::string_view body = {}, http::Headers headers = {}) {

@@ -127,7 +127,7 @@ TEST_F(IngestServiceTest, PutSpoolsPublishesAndAnswers202) {
   EXPECT_EQ(events[0].size, body.size());
   EXPECT_EQ(events[0].sha256, crypto::sha256_hex(body));
 
-  EXPECT_EQ(files_in(spool_dir()),
+  EXPECT_EQ(spool_entries(spool_dir()),
             (std::set<std::string>{id + ".data", id + ".json", id + ".published"}));
   EXPECT_EQ(read_file(spool_dir() / (id + ".data")), body);
   auto manifest = spool_->read_manifest(id);
@@ -165,7 +165,7 @@ TEST_F(IngestServiceTest, PublisherFailureAnswers503AndKeepsNothing) {
   EXPECT_EQ(error_code_of(response.body), "queue_unavailable");
   EXPECT_EQ(jobs_.calls(), 1);
   EXPECT_TRUE(jobs_.jobs().empty());
-  EXPECT_TRUE(files_in(spool_dir()).empty());
+  EXPECT_TRUE(spool_entries(spool_dir()).empty());
   EXPECT_EQ(spool_->usage().bytes, 0u);
   EXPECT_EQ(spool_->usage().files, 0u);
 }
@@ -177,7 +177,7 @@ TEST_F(IngestServiceTest, StatusSinkFailureAnswers503AndPublishesNoJob) {
   EXPECT_EQ(response.status, 503) << response.body;
   EXPECT_EQ(response.header("retry-after"), "5");
   EXPECT_EQ(jobs_.calls(), 0);
-  EXPECT_TRUE(files_in(spool_dir()).empty());
+  EXPECT_TRUE(spool_entries(spool_dir()).empty());
 }
 
 TEST_F(IngestServiceTest, AfterAFailedPublishTheNextUploadSucceeds) {
@@ -185,7 +185,7 @@ TEST_F(IngestServiceTest, AfterAFailedPublishTheNextUploadSucceeds) {
   jobs_.fail_next(Error::transient(ErrorCode::kTimeout, "no delivery report"));
   EXPECT_EQ(put("a.txt", "one").status, 503);
   const std::string id = accept("a.txt", "two");
-  EXPECT_EQ(files_in(spool_dir()),
+  EXPECT_EQ(spool_entries(spool_dir()),
             (std::set<std::string>{id + ".data", id + ".json", id + ".published"}));
   EXPECT_EQ(jobs_.jobs().size(), 1u);
 }
@@ -282,7 +282,7 @@ TEST_F(IngestServiceTest, SpoolAboveHighWaterMarkAnswers507AtOnce) {
   EXPECT_EQ(refused.status, 507) << refused.body;
   EXPECT_EQ(error_code_of(refused.body), "insufficient_storage");
   EXPECT_EQ(refused.header("retry-after"), "30");
-  EXPECT_EQ(files_in(spool_dir()),
+  EXPECT_EQ(spool_entries(spool_dir()),
             (std::set<std::string>{first + ".data", first + ".json", first + ".published"}));
   EXPECT_EQ(jobs_.jobs().size(), 1u);
 }
@@ -415,7 +415,7 @@ TEST_F(IngestServiceTest, RecoverRepublishesSpooledButUnpublishedUploads) {
   EXPECT_EQ(events[0].state, UploadState::kQueued);
 
   EXPECT_EQ(spool_->read_manifest(spooled)->state, SpoolState::kPublished);
-  EXPECT_EQ(files_in(spool_dir()),
+  EXPECT_EQ(spool_entries(spool_dir()),
             (std::set<std::string>{spooled + ".data", spooled + ".json", spooled + ".published",
                                    published + ".data", published + ".json"}));
 
@@ -436,7 +436,7 @@ TEST_F(IngestServiceTest, RecoverDropsFilesAlreadyUploaded) {
 
   ASSERT_TRUE(service_->recover().has_value());
   EXPECT_TRUE(jobs_.jobs().empty());
-  EXPECT_TRUE(files_in(spool_dir()).empty());
+  EXPECT_TRUE(spool_entries(spool_dir()).empty());
 }
 
 TEST_F(IngestServiceTest, RecoverFailsAndKeepsTheFileWhenPublishingFails) {
@@ -454,24 +454,24 @@ TEST_F(IngestServiceTest, RecoverFailsAndKeepsTheFileWhenPublishingFails) {
 TEST_F(IngestServiceTest, UploadedStatusOfOwnUploadDeletesSpoolFiles) {
   start();
   const std::string mine = accept("mine.txt", "bytes");
-  ASSERT_EQ(files_in(spool_dir()).size(), 3u);  // .data, .json, .published
+  ASSERT_EQ(spool_entries(spool_dir()).size(), 3u);  // .data, .json, .published
 
   StatusEvent uploading;
   uploading.upload_id = mine;
   uploading.state = UploadState::kUploading;
   uploading.ingest_id = std::string(kIngestId);
   service_->on_status(uploading);
-  EXPECT_EQ(files_in(spool_dir()).size(), 3u);  // not stored yet
+  EXPECT_EQ(spool_entries(spool_dir()).size(), 3u);  // not stored yet
 
   StatusEvent uploaded = uploading;
   uploaded.state = UploadState::kUploaded;
   service_->on_status(uploaded);
-  EXPECT_TRUE(files_in(spool_dir()).empty());
+  EXPECT_TRUE(spool_entries(spool_dir()).empty());
   EXPECT_EQ(spool_->usage().files, 0u);
   EXPECT_EQ(send("GET", "/internal/spool/" + mine).status, 404);
 
   service_->on_status(uploaded);  // redelivered: nothing left, nothing breaks
-  EXPECT_TRUE(files_in(spool_dir()).empty());
+  EXPECT_TRUE(spool_entries(spool_dir()).empty());
 }
 
 // Dead-lettered means the bytes never reached S3 and the job waits in the DLQ for a replay,
@@ -486,7 +486,7 @@ TEST_F(IngestServiceTest, DeadLetteredUploadKeepsItsSpoolFiles) {
   dead.stage = "upload";
   dead.ingest_id = std::string(kIngestId);
   service_->on_status(dead);
-  EXPECT_EQ(files_in(spool_dir()),
+  EXPECT_EQ(spool_entries(spool_dir()),
             (std::set<std::string>{id + ".data", id + ".json", id + ".published"}));
 }
 
@@ -501,7 +501,7 @@ TEST_F(IngestServiceTest, RecoverKeepsFilesOfDeadLetteredUploads) {
   dead.ingest_id = std::string(kIngestId);
   view_.apply(dead);
   ASSERT_TRUE(service_->recover().has_value());
-  EXPECT_EQ(files_in(spool_dir()), (std::set<std::string>{id + ".data", id + ".json"}));
+  EXPECT_EQ(spool_entries(spool_dir()), (std::set<std::string>{id + ".data", id + ".json"}));
 }
 
 TEST_F(IngestServiceTest, UploadedStatusNamingAnotherIngestKeepsTheFiles) {
@@ -512,7 +512,7 @@ TEST_F(IngestServiceTest, UploadedStatusNamingAnotherIngestKeepsTheFiles) {
   uploaded.state = UploadState::kUploaded;
   uploaded.ingest_id = "ingest-1";
   service_->on_status(uploaded);
-  EXPECT_EQ(files_in(spool_dir()),
+  EXPECT_EQ(spool_entries(spool_dir()),
             (std::set<std::string>{id + ".data", id + ".json", id + ".published"}));
 }
 

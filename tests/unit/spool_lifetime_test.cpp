@@ -23,6 +23,7 @@ using namespace std::chrono_literals;
 using testing::FakeClock;
 using testing::FakeStatusSink;
 using testing::files_in;
+using testing::spool_entries;
 using testing::TempDir;
 
 constexpr std::chrono::milliseconds kTtl = std::chrono::hours(24 * 7);
@@ -92,7 +93,7 @@ TEST_F(SpoolLifetimeTest, ExpiresOnlyUploadsOlderThanTheTtlAndReportsThemFailed)
   EXPECT_FALSE(held(old_upload));
   EXPECT_FALSE(held(old_spooled));
   EXPECT_TRUE(held(young));
-  EXPECT_EQ(files_in(spool_dir()),
+  EXPECT_EQ(spool_entries(spool_dir()),
             (std::set<std::string>{young.upload_id + ".data", young.upload_id + ".json"}));
   EXPECT_EQ(spool_->usage().files, 1u);
   EXPECT_EQ(spool_->usage().bytes, young.size);
@@ -124,7 +125,7 @@ TEST_F(SpoolLifetimeTest, ExpiresOnlyUploadsOlderThanTheTtlAndReportsThemFailed)
   // The young one goes once it, too, is a TTL old; expired ones are not reported twice.
   clock_.advance(std::chrono::hours(24 * 3));
   EXPECT_EQ(sweeper.sweep(), 1u);
-  EXPECT_TRUE(files_in(spool_dir()).empty());
+  EXPECT_TRUE(spool_entries(spool_dir()).empty());
   EXPECT_EQ(statuses_.events().size(), 3u);
   EXPECT_EQ(metrics_.spool_expired.Value(), 3.0);
 }
@@ -209,13 +210,13 @@ TEST_F(SpoolLifetimeTest, ListReturnsHeldUploadsWithoutSideEffects) {
   std::ofstream(spool_dir() / "0191d2f0a1b2ffffeeeeddddccccbbbb.part") << "half";
   std::ofstream(spool_dir() / "0191d2f0a1b2ffffeeeeddddccccaaaa.json")
       << R"({"upload_id":"0191d2f0a1b2ffffeeeeddddccccaaaa","key":"k"})";
-  const auto before = files_in(spool_dir());
+  const auto before = spool_entries(spool_dir());
   auto listed = spool_->list();
   ASSERT_TRUE(listed.has_value()) << listed.error().message;
   std::set<std::string> ids;
   for (const auto& manifest : *listed) ids.insert(manifest.upload_id);
   EXPECT_EQ(ids, (std::set<std::string>{a.upload_id, b.upload_id}));
-  EXPECT_EQ(files_in(spool_dir()), before);
+  EXPECT_EQ(spool_entries(spool_dir()), before);
 }
 
 TEST_F(SpoolLifetimeTest, ManifestIsNotWrittenForRemovedBytes) {
@@ -225,7 +226,7 @@ TEST_F(SpoolLifetimeTest, ManifestIsNotWrittenForRemovedBytes) {
   auto written = spool_->write_manifest(upload);
   ASSERT_FALSE(written.has_value());
   EXPECT_EQ(written.error().code, ErrorCode::kNotFound);
-  EXPECT_TRUE(files_in(spool_dir()).empty());
+  EXPECT_TRUE(spool_entries(spool_dir()).empty());
 }
 
 // The `uploaded` of a fast worker can arrive while the ingest still marks the manifest
@@ -238,7 +239,7 @@ TEST_F(SpoolLifetimeTest, RemoveRacingAManifestRewriteLeavesNothing) {
     std::jthread remover([&] { (void)spool_->remove(upload.upload_id); });
     (void)spool_->write_manifest(upload);
     remover.join();
-    ASSERT_TRUE(files_in(spool_dir()).empty()) << "round " << round;
+    ASSERT_TRUE(spool_entries(spool_dir()).empty()) << "round " << round;
   }
   EXPECT_EQ(spool_->usage().files, 0u);
   EXPECT_EQ(spool_->usage().bytes, 0u);
@@ -250,7 +251,7 @@ TEST_F(SpoolLifetimeTest, RecoverRemovesPartialFilesOfACrashedRequest) {
   const SpoolManifest upload = hold("bytes", clock_.now());
   auto recovered = spool_->recover();
   ASSERT_TRUE(recovered.has_value());
-  EXPECT_EQ(files_in(spool_dir()),
+  EXPECT_EQ(spool_entries(spool_dir()),
             (std::set<std::string>{upload.upload_id + ".data", upload.upload_id + ".json"}));
 }
 
@@ -265,7 +266,7 @@ TEST_F(SpoolLifetimeTest, RecoverLeavesUploadsInProgressAlone) {
   auto recovered = spool_->recover();
   ASSERT_TRUE(recovered.has_value());
   EXPECT_TRUE(recovered->empty());
-  EXPECT_EQ(files_in(spool_dir()), (std::set<std::string>{id + ".part"}));
+  EXPECT_EQ(spool_entries(spool_dir()), (std::set<std::string>{id + ".part"}));
   EXPECT_EQ(spool_->usage().bytes, first.size());
 
   const std::string second = "second half";
@@ -283,7 +284,7 @@ TEST_F(SpoolLifetimeTest, RecoverLeavesUploadsInProgressAlone) {
   writer->reset();
   EXPECT_EQ(spool_->usage().files, 1u);
   EXPECT_EQ(spool_->usage().bytes, first.size() + second.size());
-  EXPECT_EQ(files_in(spool_dir()), (std::set<std::string>{id + ".data", id + ".json"}));
+  EXPECT_EQ(spool_entries(spool_dir()), (std::set<std::string>{id + ".data", id + ".json"}));
 }
 
 // Regression: recovery used to reset the byte count under a live writer, whose later discard
@@ -297,7 +298,7 @@ TEST_F(SpoolLifetimeTest, AbandonedWriterAfterRecoverDoesNotWrapTheByteCount) {
     ASSERT_TRUE(spool_->recover().has_value());
   }
   EXPECT_EQ(spool_->usage().bytes, 0u);
-  EXPECT_TRUE(files_in(spool_dir()).empty());
+  EXPECT_TRUE(spool_entries(spool_dir()).empty());
   EXPECT_TRUE(spool_->create(new_id(), 1 << 20).has_value()) << "spool refuses uploads";
 }
 
