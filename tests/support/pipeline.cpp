@@ -1,9 +1,11 @@
 #include "tests/support/pipeline.h"
 
 #include <iostream>
+#include <set>
 #include <sstream>
 
 #include "tests/support/kafka_test_util.h"
+#include "tests/support/test_env.h"
 
 namespace upfleet::testing {
 
@@ -147,12 +149,10 @@ std::optional<double> Pipeline::worker_metric(size_t i, const std::string& name)
 }
 
 std::vector<std::string> Pipeline::spool_files() const {
-  std::vector<std::string> names;
   std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(spool_dir_, ec)) {
-    names.push_back(entry.path().filename().string());
-  }
-  return names;
+  if (!std::filesystem::is_directory(spool_dir_, ec)) return {};
+  const std::set<std::string> entries = spool_entries(spool_dir_);
+  return {entries.begin(), entries.end()};
 }
 
 void Pipeline::print_logs() const {

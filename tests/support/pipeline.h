@@ -71,7 +71,8 @@ class Pipeline {
   // The value of an unlabelled metric on worker i's metrics endpoint (nullopt if absent).
   std::optional<double> worker_metric(size_t i, const std::string& name);
 
-  // Files in the spool directory (of any kind).
+  // What the spool directory holds, files of any kind plus manifests and published marks
+  // kept as xattrs (see spool_entries in test_env.h).
   std::vector<std::string> spool_files() const;
 
   // Dumps process logs to stderr (call when a test fails).
