@@ -13,6 +13,7 @@
 
 #include "common/crypto/sha256.h"
 #include "common/file_byte_source.h"
+#include "common/log.h"
 #include "producer/write_behind.h"
 
 namespace upfleet {
@@ -267,6 +268,13 @@ Status DiskSpool::write_manifest(const SpoolManifest& manifest) {
   return sync_directory();
 }
 
+void DiskSpool::without_xattrs() {
+  if (xattrs_.exchange(false)) {
+    log::info("spool filesystem has no user xattrs; manifests and published marks are files",
+              {{"dir", options_.dir.string()}});
+  }
+}
+
 Result<bool> DiskSpool::write_manifest_xattr(std::string_view upload_id, const std::string& text) {
   // No lock against remove(): the manifest lives and dies with the inode, so a manifest set
   // while the upload is being deleted goes with it instead of staying behind.
@@ -284,7 +292,7 @@ Result<bool> DiskSpool::write_manifest_xattr(std::string_view upload_id, const s
     const int err = errno;
     ::close(fd);
     if (xattrs_unsupported(err)) {
-      xattrs_ = false;
+      without_xattrs();
       return false;
     }
     if (xattr_too_large(err)) return false;
@@ -338,7 +346,7 @@ Status DiskSpool::mark_published(std::string_view upload_id) {
           Error::permanent(ErrorCode::kNotFound, "no spooled bytes for " + std::string(upload_id)));
     }
     if (!xattrs_unsupported(err)) return fail(io_error("marking upload published", err));
-    xattrs_ = false;
+    without_xattrs();
   }
   std::lock_guard lock(manifest_mutex_);
   if (::access(data_path(upload_id).c_str(), F_OK) != 0) {

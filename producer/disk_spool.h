@@ -69,6 +69,8 @@ class DiskSpool final : public Spool {
   // xattr here (the filesystem has none, or the manifest is too large): write the file.
   Result<bool> write_manifest_xattr(std::string_view upload_id, const std::string& text);
   Status write_manifest_file(std::string_view upload_id, const std::string& text);
+  // Switches to manifest and marker files for good, saying so once in the log.
+  void without_xattrs();
   // The manifest's JSON from the xattr, else from the .json file; kNotFound if neither.
   Result<std::string> manifest_text(std::string_view upload_id) const;
   bool marked_published(std::string_view upload_id) const;
