@@ -58,6 +58,12 @@ bool xattr_too_large(int err) {
   return err == E2BIG || err == ENOSPC || err == ERANGE;
 }
 
+// kNotFound for an upload whose .data is gone (or never was); `detail` says what was skipped.
+Error no_spooled_bytes(std::string_view upload_id, std::string_view detail = "") {
+  return Error::permanent(ErrorCode::kNotFound,
+                          "no spooled bytes for " + std::string(upload_id) + std::string(detail));
+}
+
 std::string_view state_name(SpoolState state) {
   return state == SpoolState::kPublished ? "published" : "spooled";
 }
@@ -282,9 +288,7 @@ Result<bool> DiskSpool::write_manifest_xattr(std::string_view upload_id, const s
   if (fd < 0) {
     const int err = errno;
     if (err == ENOENT) {
-      return fail(
-          Error::permanent(ErrorCode::kNotFound, "no spooled bytes for " + std::string(upload_id) +
-                                                     " (already removed); manifest not written"));
+      return fail(no_spooled_bytes(upload_id, " (already removed); manifest not written"));
     }
     return fail(io_error("opening spool file", err));
   }
@@ -322,9 +326,7 @@ Status DiskSpool::write_manifest_file(std::string_view upload_id, const std::str
   std::lock_guard lock(manifest_mutex_);
   if (::access(data_path(upload_id).c_str(), F_OK) != 0) {
     ::unlink(tmp.c_str());
-    return fail(
-        Error::permanent(ErrorCode::kNotFound, "no spooled bytes for " + std::string(upload_id) +
-                                                   " (already removed); manifest not written"));
+    return fail(no_spooled_bytes(upload_id, " (already removed); manifest not written"));
   }
   if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
     const int rename_err = errno;
@@ -341,18 +343,12 @@ Status DiskSpool::mark_published(std::string_view upload_id) {
   if (xattrs_.load()) {
     if (::setxattr(data_path(upload_id).c_str(), kPublishedXattr, "1", 1, 0) == 0) return {};
     const int err = errno;
-    if (err == ENOENT) {
-      return fail(
-          Error::permanent(ErrorCode::kNotFound, "no spooled bytes for " + std::string(upload_id)));
-    }
+    if (err == ENOENT) return fail(no_spooled_bytes(upload_id));
     if (!xattrs_unsupported(err)) return fail(io_error("marking upload published", err));
     without_xattrs();
   }
   std::lock_guard lock(manifest_mutex_);
-  if (::access(data_path(upload_id).c_str(), F_OK) != 0) {
-    return fail(
-        Error::permanent(ErrorCode::kNotFound, "no spooled bytes for " + std::string(upload_id)));
-  }
+  if (::access(data_path(upload_id).c_str(), F_OK) != 0) return fail(no_spooled_bytes(upload_id));
   const int fd =
       ::open(path_for(upload_id, ".published").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
   if (fd < 0) return fail(io_error("creating published marker", errno));
