@@ -23,9 +23,11 @@ upfleet_build() {
   [[ "$dir" == /* ]] || dir="$UPFLEET_REPO/$dir"
   local jobs="${UPFLEET_BUILD_JOBS:-$(nproc)}"
   upfleet_log "building in $dir ($jobs jobs)"
+  # The configure log goes inside the build dir (ignored by git), not next to it.
+  mkdir -p "$dir"
   cmake -S "$UPFLEET_REPO" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE="${UPFLEET_BUILD_TYPE:-Release}" \
-    -DUPFLEET_WERROR=ON "$@" >"$dir.cmake.log" 2>&1 || {
-    upfleet_log_tail "$dir.cmake.log" 40
+    -DUPFLEET_WERROR=ON "$@" >"$dir/cmake.log" 2>&1 || {
+    upfleet_log_tail "$dir/cmake.log" 40
     upfleet_die "cmake configure failed"
   }
   # shellcheck disable=SC2086  # a list of targets
