@@ -16,7 +16,8 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
-// Socket reads of a request body ask for up to this much at a time.
+// Socket reads of a chunked request body ask for up to this much at a time (Beast caps them
+// at 64 KiB anyway); a body of known length is read in reads as large as the caller's buffer.
 constexpr size_t kBodyReadBytes = 64 * 1024;
 // The read that waits for a keep-alive connection's next request takes up to this much.
 constexpr size_t kFirstHeaderReadBytes = 4 * 1024;
@@ -31,7 +32,22 @@ class BeastBodyReader final : public BodyReader {
         buffer_(buffer),
         parser_(parser),
         expect_continue_(expect_continue),
-        options_(options) {}
+        options_(options) {
+    // A body of known length is read straight from the stream into the caller's buffer, in
+    // reads as large as that buffer: through the parser it would arrive in 64 KiB socket
+    // reads (Beast's cap) and be copied once more. Chunked bodies still go through the parser.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // see make_request()
+    if (auto length = parser_.content_length(); length && !parser_.is_done()) {
+      remaining_ = *length;
+    }
+#pragma GCC diagnostic pop
+  }
+
+  // The whole body was read: the connection can carry the next request.
+  bool complete() const {
+    return remaining_ ? *remaining_ == 0 : parser_.is_done();
+  }
 
   asio::awaitable<Result<size_t>> read(std::span<char> buf) override {
     if (buf.empty()) co_return size_t{0};
@@ -50,14 +66,20 @@ class BeastBodyReader final : public BodyReader {
     // The rate clock starts with the first body read, after any 100 Continue.
     if (!rate_) rate_.emplace(options_.body_rate, SteadyClock::now());
     if (!timer_) timer_.emplace(co_await asio::this_coro::executor);
-    // Beast sizes each socket read by the buffer's free capacity, which the head leaves at a
-    // few hundred bytes: without this a large body arrives in 512-byte reads and writes.
-    if (buffer_.capacity() < kBodyReadBytes) buffer_.reserve(kBodyReadBytes);
-    // Fill the caller's buffer (or end with the body), so the spool sees few large writes.
     size_t total = 0;
-    while (!parser_.is_done() && total < buf.size()) {
-      parser_.get().body().data = buf.data() + total;
-      parser_.get().body().size = buf.size() - total;
+    if (remaining_) {
+      total = take_buffered(buf);
+    } else {
+      // Beast sizes each socket read by the buffer's free capacity, which the head leaves at
+      // a few hundred bytes: without this a large body arrives in 512-byte reads and writes.
+      if (buffer_.capacity() < kBodyReadBytes) buffer_.reserve(kBodyReadBytes);
+    }
+    // Fill the caller's buffer (or end with the body), so the spool sees few large writes.
+    while (!complete() && total < buf.size()) {
+      if (!remaining_) {
+        parser_.get().body().data = buf.data() + total;
+        parser_.get().body().size = buf.size() - total;
+      }
       const auto now = SteadyClock::now();
       const auto gap_deadline = now + options_.body_read_timeout;
       const auto rate_deadline = rate_->deadline();
@@ -66,10 +88,19 @@ class BeastBodyReader final : public BodyReader {
         failure = too_slow();
       } else {
         arm(std::min(gap_deadline, rate_deadline), transport);
-        co_await bhttp::async_read_some(stream_, buffer_, parser_,
-                                        asio::redirect_error(asio::use_awaitable, ec));
+        size_t got = 0;
+        if (remaining_) {
+          const size_t want =
+              static_cast<size_t>(std::min<uint64_t>(*remaining_, buf.size() - total));
+          got = co_await stream_.async_read_some(asio::buffer(buf.data() + total, want),
+                                                 asio::redirect_error(asio::use_awaitable, ec));
+          *remaining_ -= got;
+        } else {
+          co_await bhttp::async_read_some(stream_, buffer_, parser_,
+                                          asio::redirect_error(asio::use_awaitable, ec));
+          got = (buf.size() - total) - parser_.get().body().size;
+        }
         const bool expired = disarm();
-        const size_t got = (buf.size() - total) - parser_.get().body().size;
         total += got;
         if (ec == bhttp::error::need_buffer) ec = {};
         if (expired && ec == asio::error::operation_aborted) {
@@ -82,7 +113,8 @@ class BeastBodyReader final : public BodyReader {
                                        "http.body_read_timeout");
           }
         } else if (ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
-                   ec == asio::error::connection_reset || ec == bhttp::error::partial_message) {
+                   ec == asio::error::connection_reset || ec == bhttp::error::partial_message ||
+                   ec == asio::ssl::error::stream_truncated) {
           failure = Error::transient(ErrorCode::kUnavailable, "client closed the connection");
         } else if (ec) {
           failure = Error::invalid("malformed request body: " + ec.message());
@@ -100,6 +132,15 @@ class BeastBodyReader final : public BodyReader {
   }
 
  private:
+  // Body bytes that arrived with the head (Beast read past it) come first.
+  size_t take_buffered(std::span<char> buf) {
+    const size_t size = std::min({buffer_.size(), buf.size(), static_cast<size_t>(*remaining_)});
+    asio::buffer_copy(asio::buffer(buf.data(), size), buffer_.data(), size);
+    buffer_.consume(size);
+    *remaining_ -= size;
+    return size;
+  }
+
   Error too_slow() {
     if (options_.on_slow_client) options_.on_slow_client(SlowClientPhase::kBody);
     return Error::transient(ErrorCode::kTimeout,
@@ -147,7 +188,8 @@ class BeastBodyReader final : public BodyReader {
   std::optional<BodyRateGuard> rate_;
   std::optional<asio::steady_timer> timer_;
   std::shared_ptr<Watch> watch_ = std::make_shared<Watch>();
-  std::optional<Error> pending_;  // a failure after bytes that were handed over first
+  std::optional<Error> pending_;       // a failure after bytes that were handed over first
+  std::optional<uint64_t> remaining_;  // body bytes still to read, when read past the parser
 };
 
 HttpResponse header_error_response(const boost::system::error_code& ec) {
@@ -247,10 +289,10 @@ asio::awaitable<bool> serve_requests(Stream& stream, ConnectionContext& context,
     }
 
     // A body the handler did not read would be parsed as the next request: close instead.
-    const bool keep_alive = parser.get().keep_alive() && parser.is_done() && !response.close &&
-                            !context.stopping.load();
+    const bool keep_alive =
+        parser.get().keep_alive() && body.complete() && !response.close && !context.stopping.load();
     ec = co_await write_response(stream, response, keep_alive, options.body_read_timeout);
-    if (ec || !keep_alive) co_return !parser.is_done();
+    if (ec || !keep_alive) co_return !body.complete();
   }
   co_return false;
 }

@@ -28,6 +28,9 @@ struct IngestOptions {
   std::string spool_token;               // empty: spool endpoint answers loopback only
   int max_event_streams = 256;           // concurrent GET /v1/uploads/{id}/events streams
   std::chrono::milliseconds event_keepalive{15'000};  // SSE comment when nothing happened
+  // A PUT body past this many bytes is written and hashed on the blocking pool while the next
+  // chunk arrives (SpoolWritePipeline); not a config setting, tests use 0 to cover that path.
+  uint64_t inline_body_bytes = 4ull << 20;
 };
 
 class IngestService {

@@ -10,6 +10,7 @@
 #include "producer/ingest_service.h"
 #include "producer/manifest_status.h"
 #include "producer/run_blocking.h"
+#include "producer/spool_write_pipeline.h"
 #include "producer/upload_replies.h"
 
 namespace upfleet {
@@ -17,7 +18,6 @@ namespace bhttp = beast::http;
 
 namespace {
 
-constexpr size_t kBodyChunkBytes = 256 * 1024;  // per upload in flight
 constexpr std::string_view kFilesPrefix = "/v1/files/";
 
 }  // namespace
@@ -114,9 +114,10 @@ asio::awaitable<HttpResponse> IngestService::put_file(HttpRequest& request, Body
   auto writer = spool_.create(manifest.upload_id, options_.max_body_bytes);
   if (!writer) co_return spool_error(writer.error());
 
-  std::vector<char> chunk(kBodyChunkBytes);
+  SpoolWritePipeline body_writer(blocking_, std::move(*writer),
+                                 {.inline_bytes = options_.inline_body_bytes});
   for (;;) {
-    auto got = co_await body.read(chunk);
+    auto got = co_await body.read(body_writer.buffer());
     if (!got) {
       log::warn("upload body failed", {{"upload_id", manifest.upload_id},
                                        {"key", manifest.key},
@@ -126,13 +127,15 @@ asio::awaitable<HttpResponse> IngestService::put_file(HttpRequest& request, Body
       co_return response;
     }
     if (*got == 0) break;
-    if (auto written = (*writer)->write(std::as_bytes(std::span(chunk.data(), *got))); !written) {
+    if (auto written = co_await body_writer.write(*got); !written) {
       co_return spool_error(written.error());
     }
     metrics_.bytes_received.Increment(static_cast<double>(*got));
   }
+  if (auto written = co_await body_writer.drain(); !written) co_return spool_error(written.error());
 
-  auto committed = co_await run_blocking(blocking_, [&writer] { return (*writer)->commit(); });
+  auto committed =
+      co_await run_blocking(blocking_, [&body_writer] { return body_writer.writer().commit(); });
   if (!committed) co_return spool_error(committed.error());
   if (expected_sha256 && *expected_sha256 != committed->sha256) {
     (void)spool_.remove(manifest.upload_id);

@@ -274,6 +274,79 @@ TEST_F(IngestServiceTest, ChunkedBodyAboveLimitIs413AndLeavesNoPartialFile) {
   EXPECT_EQ(spool_->usage().bytes, 0u);
 }
 
+// Past inline_body_bytes a body is written and hashed on the blocking pool (0 here: all of
+// it); the spooled bytes, size and SHA-256 are the same as when written in line.
+TEST_F(IngestServiceTest, BodyWrittenOnThePoolIsStoredAndHashedTheSame) {
+  start([](IngestOptions& options) {
+    options.inline_body_bytes = 0;
+    options.max_body_bytes = 8 << 20;
+  });
+  const std::string body = pattern((3 << 20) + 7);
+  const auto response = put("pooled.bin", body, {{"X-Checksum-Sha256", crypto::sha256_hex(body)}});
+  ASSERT_EQ(response.status, 202) << response.body;
+  const json reply = json::parse(response.body);
+  EXPECT_EQ(reply.at("size"), body.size());
+  EXPECT_EQ(reply.at("sha256"), crypto::sha256_hex(body));
+  const std::string id = reply.at("upload_id");
+  EXPECT_EQ(read_file(spool_dir() / (id + ".data")), body);
+  ASSERT_EQ(jobs_.jobs().size(), 1u);
+  EXPECT_EQ(jobs_.jobs()[0].source.sha256, crypto::sha256_hex(body));
+}
+
+TEST_F(IngestServiceTest, ChunkedBodyAboveLimitOnThePoolIs413AndLeavesNoPartialFile) {
+  start([](IngestOptions& options) {
+    options.inline_body_bytes = 0;
+    options.max_body_bytes = 25;
+  });
+  const RawResponse response = raw_exchange(
+      server_->port(), chunked_request("chunked.bin", {"0123456789", "abcdefghij", "ABCDEFGHIJ"}));
+  EXPECT_EQ(response.status, 413) << response.head << response.body;
+  EXPECT_EQ(error_code_of(response.body), "too_large");
+  expect_nothing_spooled_or_published();
+  EXPECT_EQ(spool_->usage().bytes, 0u);
+}
+
+// A body of known length is read straight off the socket: bytes of the next request that
+// arrived with it stay for that request.
+TEST_F(IngestServiceTest, PipelinedRequestsAfterABodyOnOneConnectionAreBothServed) {
+  start();
+  RawClient client(server_->port());
+  ASSERT_TRUE(client.connected());
+  ASSERT_TRUE(client.send(
+      "PUT /v1/files/first.bin HTTP/1.1\r\nHost: test\r\nContent-Length: 10\r\n\r\n0123456789"
+      "PUT /v1/files/second.bin HTTP/1.1\r\nHost: test\r\nContent-Length: 5\r\n"
+      "Connection: close\r\n\r\nabcde"));
+  const std::string replies = client.read_all();
+  size_t accepted = 0;
+  for (size_t at = replies.find("HTTP/1.1 202"); at != std::string::npos;
+       at = replies.find("HTTP/1.1 202", at + 1)) {
+    ++accepted;
+  }
+  EXPECT_EQ(accepted, 2u) << replies;
+  const auto jobs = jobs_.jobs();
+  ASSERT_EQ(jobs.size(), 2u);
+  EXPECT_EQ(jobs[0].key, "first.bin");
+  EXPECT_EQ(jobs[0].source.sha256, crypto::sha256_hex("0123456789"));
+  EXPECT_EQ(jobs[1].key, "second.bin");
+  EXPECT_EQ(jobs[1].source.sha256, crypto::sha256_hex("abcde"));
+}
+
+TEST_F(IngestServiceTest, ClientGoneMidBodyLeavesNothing) {
+  start();
+  {
+    RawClient client(server_->port());
+    ASSERT_TRUE(client.connected());
+    ASSERT_TRUE(client.send(
+        "PUT /v1/files/cut.bin HTTP/1.1\r\nHost: test\r\nContent-Length: 100000\r\n\r\n" +
+        pattern(70000)));
+    ::shutdown(client.fd(), SHUT_WR);  // the rest of the body never comes
+    client.read_all();
+  }
+  EXPECT_TRUE(eventually([&] { return spool_files().empty(); }, std::chrono::seconds(5)));
+  expect_nothing_spooled_or_published();
+  EXPECT_EQ(spool_->usage().bytes, 0u);
+}
+
 TEST_F(IngestServiceTest, SpoolAboveHighWaterMarkAnswers507AtOnce) {
   spool_max_bytes_ = 10;
   start();
