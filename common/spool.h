@@ -49,9 +49,19 @@ class SpoolWriter {
  public:
   virtual ~SpoolWriter() = default;
 
-  // Appends bytes (and hashes them). kTooLarge past the size given to Spool::create;
+  // Appends bytes and hashes them. kTooLarge past the size given to Spool::create;
   // kResourceExhausted when the disk is full (the partial file is removed at once).
-  virtual Status write(std::span<const std::byte> data) = 0;
+  Status write(std::span<const std::byte> data) {
+    if (auto appended = append(data); !appended) return appended;
+    hash(data);
+    return {};
+  }
+
+  // write() in two halves, for callers that run them on two threads at once for the same
+  // bytes (they touch disjoint state). Each half must see every chunk, in order, and both must
+  // have returned before the next chunk's and before commit().
+  virtual Status append(std::span<const std::byte> data) = 0;  // as write(), without hashing
+  virtual void hash(std::span<const std::byte> data) = 0;
   virtual uint64_t bytes_written() const = 0;
 
   // Makes the bytes durable (fsync) and gives them their final name; the name is durable once

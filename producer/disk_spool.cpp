@@ -86,7 +86,7 @@ class DiskSpoolWriter final : public SpoolWriter {
     spool_.writers_.erase(upload_id_);
   }
 
-  Status write(std::span<const std::byte> data) override {
+  Status append(std::span<const std::byte> data) override {
     if (fd_ < 0) return fail(Error::permanent(ErrorCode::kInternal, "spool writer is closed"));
     if (written_ + data.size() > max_bytes_) {
       return fail(Error::permanent(ErrorCode::kTooLarge,
@@ -98,13 +98,14 @@ class DiskSpoolWriter final : public SpoolWriter {
     }
     written_ += data.size();
     spool_.part_bytes_ += data.size();
-    hasher_.update(data);
     if (auto written_back = write_behind(); !written_back) {
       discard();
       return written_back;
     }
     return {};
   }
+
+  void hash(std::span<const std::byte> data) override { hasher_.update(data); }
 
   uint64_t bytes_written() const override { return written_; }
 

@@ -2,12 +2,13 @@
 
 #include <mutex>
 #include <utility>
+#include <vector>
 
 namespace upfleet {
 
 namespace {
 
-// A suspended drain(): resumed on its own executor when the background write finishes.
+// A suspended coroutine: resumed on its own executor once enough chunks finished.
 class Waiter {
  public:
   virtual ~Waiter() = default;
@@ -30,52 +31,87 @@ class HandlerWaiter final : public Waiter {
 }  // namespace
 
 struct SpoolWritePipeline::State {
-  State(asio::thread_pool& pool_in, std::unique_ptr<SpoolWriter> writer_in,
+  State(asio::thread_pool& pool, std::unique_ptr<SpoolWriter> writer_in,
         SpoolWritePipelineOptions options_in)
-      : pool(pool_in), writer(std::move(writer_in)), options(options_in) {}
+      : writer(std::move(writer_in)),
+        options(options_in),
+        appends(asio::make_strand(pool)),
+        hashes(asio::make_strand(pool)),
+        buffers(std::max<size_t>(options.background_buffers, 2)),
+        sizes(buffers.size(), 0) {}
 
   bool in_line() const { return submitted < options.inline_bytes; }
 
-  asio::thread_pool& pool;
   std::unique_ptr<SpoolWriter> writer;
   const SpoolWritePipelineOptions options;
-  // Sized on first use, the second once writes go to the pool; not zeroed (only received
-  // bytes are ever read), which for a 1 MiB upload saved a 256 KiB memset.
-  std::unique_ptr<char[]> buffers[2];
-  size_t sizes[2] = {0, 0};
-  int current = 0;         // buffer() is buffers[current]
+  // Each runs its half of every chunk in submission order, one at a time.
+  asio::strand<asio::thread_pool::executor_type> appends;
+  asio::strand<asio::thread_pool::executor_type> hashes;
+  // A ring: chunks finish in submission order (each half in order on its strand), so the
+  // buffers in flight are always the `in_flight` ones before `current`. Sized on first use
+  // and not zeroed (only received bytes are ever read).
+  std::vector<std::unique_ptr<char[]>> buffers;
+  std::vector<size_t> sizes;
+  size_t current = 0;      // buffer() is buffers[current]
   uint64_t submitted = 0;  // bytes handed to write() so far
 
-  // Shared with the pool thread of the write in flight.
+  // Shared with the pool threads.
   std::mutex mutex;
-  bool in_flight = false;
-  Status result;  // of the last background write, until drain() returns it
-  std::unique_ptr<Waiter> waiter;
+  size_t in_flight = 0;            // chunks submitted and not yet both stored and hashed
+  std::vector<int> halves_left;    // per buffer: halves of its chunk still running
+  Status result;                   // the first background failure, until returned
+  std::unique_ptr<Waiter> waiter;  // a write() or drain() waiting for chunks to finish
+  size_t resume_at_most = 0;       // ... until in_flight is at most this
 
-  // On the pool: writes one chunk, then hands the result to drain() or resumes it.
-  void write_in_background(int index, size_t size) {
-    Status status = writer->write(std::as_bytes(std::span(buffers[index].get(), size)));
+  // On the pool: one half of the chunk in `index` finished.
+  void finish_half(size_t index, Status status) {
     std::unique_ptr<Waiter> resume;
     {
       std::lock_guard lock(mutex);
-      result = std::move(status);
-      in_flight = false;
-      resume = std::move(waiter);
+      if (!status && result) result = std::move(status);
+      if (--halves_left[index] > 0) return;
+      --in_flight;
+      if (waiter && in_flight <= resume_at_most) resume = std::move(waiter);
     }
     if (resume) resume->resume();
+  }
+
+  // Suspends until at most `limit` chunks are in flight; returns and clears the first
+  // background failure.
+  asio::awaitable<Status> wait_until_at_most(size_t limit) {
+    {
+      std::lock_guard lock(mutex);
+      if (in_flight <= limit) co_return std::exchange(result, Status{});
+    }
+    co_await asio::async_initiate<const asio::use_awaitable_t<>&, void()>(
+        [this, limit](auto handler) {
+          std::unique_lock lock(mutex);
+          if (in_flight <= limit) {
+            lock.unlock();
+            // Finished since the check above: resume through the executor, like any completion.
+            HandlerWaiter<decltype(handler)>(std::move(handler)).resume();
+            return;
+          }
+          resume_at_most = limit;
+          waiter = std::make_unique<HandlerWaiter<decltype(handler)>>(std::move(handler));
+        },
+        asio::use_awaitable);
+    std::lock_guard lock(mutex);
+    co_return std::exchange(result, Status{});
   }
 };
 
 SpoolWritePipeline::SpoolWritePipeline(asio::thread_pool& pool, std::unique_ptr<SpoolWriter> writer,
                                        SpoolWritePipelineOptions options)
-    : state_(std::make_shared<State>(pool, std::move(writer), options)) {}
+    : state_(std::make_shared<State>(pool, std::move(writer), options)) {
+  state_->halves_left.assign(state_->buffers.size(), 0);
+}
 
 SpoolWritePipeline::~SpoolWritePipeline() = default;
 
 std::span<char> SpoolWritePipeline::buffer() {
   State& state = *state_;
-  // Never the buffer in flight: that one is buffers[1 - current].
-  const int next = state.current;
+  const size_t next = state.current;
   const size_t size =
       state.in_line() ? state.options.inline_chunk_bytes : state.options.background_chunk_bytes;
   if (state.sizes[next] != size) {
@@ -91,43 +127,35 @@ SpoolWriter& SpoolWritePipeline::writer() {
 
 asio::awaitable<Status> SpoolWritePipeline::write(size_t size) {
   State& state = *state_;
-  const int index = state.current;
+  const size_t index = state.current;
+  const auto bytes = std::as_bytes(std::span(state.buffers[index].get(), size));
   if (state.in_line()) {
     state.submitted += size;
-    co_return state.writer->write(std::as_bytes(std::span(state.buffers[index].get(), size)));
+    co_return state.writer->write(bytes);
   }
-  if (auto previous = co_await drain(); !previous) co_return previous;
   {
     std::lock_guard lock(state.mutex);
-    state.in_flight = true;
+    if (!state.result) co_return std::exchange(state.result, Status{});
+    ++state.in_flight;
+    state.halves_left[index] = 2;
   }
-  asio::post(state.pool,
-             [shared = state_, index, size] { shared->write_in_background(index, size); });
-  state.current = 1 - index;
+  // Storing and hashing read the same bytes and touch disjoint state: on two threads they
+  // take as long as the slower of them instead of both.
+  asio::post(state.appends, [shared = state_, index, bytes] {
+    shared->finish_half(index, shared->writer->append(bytes));
+  });
+  asio::post(state.hashes, [shared = state_, index, bytes] {
+    shared->writer->hash(bytes);
+    shared->finish_half(index, {});
+  });
+  state.current = (index + 1) % state.buffers.size();
   state.submitted += size;
-  co_return Status{};
+  // The next buffer must be free before the caller receives into it.
+  co_return co_await state.wait_until_at_most(state.buffers.size() - 1);
 }
 
 asio::awaitable<Status> SpoolWritePipeline::drain() {
-  State& state = *state_;
-  {
-    std::lock_guard lock(state.mutex);
-    if (!state.in_flight) co_return std::exchange(state.result, Status{});
-  }
-  co_await asio::async_initiate<const asio::use_awaitable_t<>&, void()>(
-      [&state](auto handler) {
-        std::unique_lock lock(state.mutex);
-        if (!state.in_flight) {
-          lock.unlock();
-          // Finished since the check above: resume through the executor, like any completion.
-          HandlerWaiter<decltype(handler)>(std::move(handler)).resume();
-          return;
-        }
-        state.waiter = std::make_unique<HandlerWaiter<decltype(handler)>>(std::move(handler));
-      },
-      asio::use_awaitable);
-  std::lock_guard lock(state.mutex);
-  co_return std::exchange(state.result, Status{});
+  co_return co_await state_->wait_until_at_most(0);
 }
 
 }  // namespace upfleet

@@ -1,14 +1,16 @@
-// Writes a request body into a SpoolWriter while the connection receives the next chunk.
+// Writes a request body into a SpoolWriter while the connection receives the next chunks.
 //
 // Receiving, copying into the page cache and hashing (SHA-256) of one upload all ran on its
 // connection's I/O thread; for a large body that thread was the bottleneck while the second
-// core had little to do. Past the first `inline_bytes`, each chunk is now written (and
-// hashed) on the blocking pool while the next one is received into the other buffer: two
-// buffers, at most one write in flight per upload, each awaited before the next starts and
-// before the writer is used again. The bytes, their order and the hash are the same as when
-// written in line; small bodies stay in line, where a thread hop would cost more than it
-// overlaps. Peak buffer memory per upload: inline_chunk_bytes for small bodies, twice
-// background_chunk_bytes for large ones.
+// core had little to do. Past the first `inline_bytes`, each chunk is stored and hashed on
+// the blocking pool, the two at the same time (SpoolWriter::append and ::hash, each on a
+// strand of its own, so each sees the chunks one at a time and in order), while the
+// connection receives the next chunks into the other buffers of a small ring. It waits only
+// when every buffer but the one to receive into is still in flight, and everything is
+// finished before the writer is used again. The bytes, their order and the hash are the same
+// as when written in line; small bodies stay in line, where thread hops would cost more than
+// they overlap. Buffer memory per upload: inline_chunk_bytes for small bodies,
+// background_buffers x background_chunk_bytes for large ones.
 #pragma once
 
 #include <cstddef>
@@ -23,9 +25,10 @@
 namespace upfleet {
 
 struct SpoolWritePipelineOptions {
-  size_t inline_chunk_bytes = 256 * 1024;       // buffer while writing in line
-  size_t background_chunk_bytes = 1024 * 1024;  // each of the two buffers afterwards
-  uint64_t inline_bytes = 4 * 1024 * 1024;      // written in line before going to the pool
+  size_t inline_chunk_bytes = 256 * 1024;      // the buffer while writing in line
+  size_t background_chunk_bytes = 512 * 1024;  // each buffer afterwards
+  size_t background_buffers = 4;               // at least 2: one receiving, others in flight
+  uint64_t inline_bytes = 4 * 1024 * 1024;     // written in line before going to the pool
 };
 
 class SpoolWritePipeline {
@@ -38,15 +41,16 @@ class SpoolWritePipeline {
   SpoolWritePipeline(const SpoolWritePipeline&) = delete;
   SpoolWritePipeline& operator=(const SpoolWritePipeline&) = delete;
 
-  // Where to receive the next chunk: never the buffer of the write in flight.
+  // Where to receive the next chunk: never a buffer in flight.
   std::span<char> buffer();
 
   // Writes the first `size` bytes of buffer(). In line until `inline_bytes` were written, then
-  // in the background: this waits for the previous background write and returns its error,
-  // if any, before starting the next. Call from the connection's coroutine only.
+  // in the background: returns once the next buffer is free, with the first error of any
+  // background write so far (nothing more is started after one). Call from the connection's
+  // coroutine only.
   asio::awaitable<Status> write(size_t size);
 
-  // Waits for the write in flight. Afterwards (and only then) writer() may be used.
+  // Waits for every chunk in flight. Afterwards (and only then) writer() may be used.
   asio::awaitable<Status> drain();
 
   SpoolWriter& writer();
