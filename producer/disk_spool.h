@@ -35,6 +35,11 @@ struct DiskSpoolOptions {
   uint64_t write_behind_bytes = 8ull << 20;
   // After the fsync of a committed file, drop its (now clean) pages from the page cache.
   bool drop_committed_pages = true;
+  // Chunks of 1 MiB or more a writer gets in 4 KiB-aligned memory, of whole 4 KiB blocks at
+  // an aligned offset (the large bodies' buffers of SpoolWritePipeline), are written with
+  // O_DIRECT: straight to the disk, not copied into the page cache. Filesystems without
+  // direct I/O get them buffered. The fsync before the upload is acknowledged stays.
+  bool direct_io = true;
   // Keep manifests and published marks as xattrs of the .data files (see above) where the
   // filesystem allows; false: always as files.
   bool manifest_xattrs = true;

@@ -108,6 +108,7 @@ Result<IngestConfig> load_ingest_config(const std::optional<std::filesystem::pat
   config.spool.write_behind_bytes =
       reader.get_bytes("spool.write_behind_bytes", 8ull << 20, 0, UINT64_MAX);
   config.spool.drop_committed_pages = reader.get_bool("spool.drop_committed_pages", true);
+  config.spool.direct_io = reader.get_bool("spool.direct_io", true);
   // A bare 0 (no unit) turns expiry off, as the docs promise.
   config.spool_ttl = reader.get_string("spool.ttl", "") == "0"
                          ? std::chrono::milliseconds(0)

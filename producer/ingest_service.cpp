@@ -26,7 +26,8 @@ IngestService::IngestService(IngestOptions options, Spool& spool, JobPublisher& 
       view_(view),
       metrics_(metrics),
       blocking_(blocking),
-      clock_(clock) {}
+      clock_(clock),
+      pipeline_budget_(std::make_shared<PipelineBufferBudget>(options_.pipeline_buffer_bytes)) {}
 
 asio::awaitable<HttpResponse> IngestService::handle(HttpRequest& request, BodyReader& body) {
   std::string route_name = "other";

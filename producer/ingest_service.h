@@ -14,6 +14,7 @@
 #include "common/status_sink.h"
 #include "producer/http_server.h"
 #include "producer/ingest_metrics.h"
+#include "producer/spool_write_pipeline.h"
 #include "producer/status_view.h"
 
 namespace upfleet {
@@ -31,6 +32,9 @@ struct IngestOptions {
   // A PUT body past this many bytes is written and hashed on the blocking pool while the next
   // chunk arrives (SpoolWritePipeline); not a config setting, tests use 0 to cover that path.
   uint64_t inline_body_bytes = 4ull << 20;
+  // All large bodies' pipeline buffers together (8 MiB each); bodies beyond it are written in
+  // line. Not a config setting.
+  uint64_t pipeline_buffer_bytes = 256ull << 20;
 };
 
 class IngestService {
@@ -79,6 +83,7 @@ class IngestService {
   IngestMetrics& metrics_;
   asio::thread_pool& blocking_;
   const Clock& clock_;
+  std::shared_ptr<PipelineBufferBudget> pipeline_budget_;
   std::atomic<bool> ready_{false};
   std::atomic<int> event_streams_{0};
 };

@@ -1,6 +1,7 @@
 #include "producer/spool_write_pipeline.h"
 
 #include <mutex>
+#include <new>
 #include <utility>
 #include <vector>
 
@@ -28,6 +29,13 @@ class HandlerWaiter final : public Waiter {
   Handler handler_;
 };
 
+// Page-aligned buffers, so the spool can write whole chunks with O_DIRECT.
+constexpr std::align_val_t kBufferAlign{4096};
+
+struct AlignedDelete {
+  void operator()(char* buffer) const { ::operator delete[](buffer, kBufferAlign); }
+};
+
 }  // namespace
 
 struct SpoolWritePipeline::State {
@@ -40,7 +48,27 @@ struct SpoolWritePipeline::State {
         buffers(std::max<size_t>(options.background_buffers, 2)),
         sizes(buffers.size(), 0) {}
 
-  bool in_line() const { return submitted < options.inline_bytes; }
+  ~State() {
+    if (reserved > 0) options.budget->give(reserved);
+  }
+
+  // False once the body is past inline_bytes and got its background buffers from the budget.
+  bool in_line() {
+    if (mode == Mode::kUndecided && submitted >= options.inline_bytes) {
+      const uint64_t bytes = static_cast<uint64_t>(options.background_chunk_bytes) * buffers.size();
+      if (!options.budget || options.budget->try_take(bytes)) {
+        reserved = options.budget ? bytes : 0;
+        mode = Mode::kBackground;
+      } else {
+        mode = Mode::kInLineOnly;
+      }
+    }
+    return mode != Mode::kBackground;
+  }
+
+  enum class Mode { kUndecided, kBackground, kInLineOnly };
+  Mode mode = Mode::kUndecided;
+  uint64_t reserved = 0;  // taken from the budget, given back when the last user lets go
 
   std::unique_ptr<SpoolWriter> writer;
   const SpoolWritePipelineOptions options;
@@ -50,7 +78,7 @@ struct SpoolWritePipeline::State {
   // A ring: chunks finish in submission order (each half in order on its strand), so the
   // buffers in flight are always the `in_flight` ones before `current`. Sized on first use
   // and not zeroed (only received bytes are ever read).
-  std::vector<std::unique_ptr<char[]>> buffers;
+  std::vector<std::unique_ptr<char[], AlignedDelete>> buffers;
   std::vector<size_t> sizes;
   size_t current = 0;      // buffer() is buffers[current]
   uint64_t submitted = 0;  // bytes handed to write() so far
@@ -115,7 +143,7 @@ std::span<char> SpoolWritePipeline::buffer() {
   const size_t size =
       state.in_line() ? state.options.inline_chunk_bytes : state.options.background_chunk_bytes;
   if (state.sizes[next] != size) {
-    state.buffers[next] = std::make_unique_for_overwrite<char[]>(size);
+    state.buffers[next].reset(new (kBufferAlign) char[size]);
     state.sizes[next] = size;
   }
   return {state.buffers[next].get(), size};
@@ -156,6 +184,14 @@ asio::awaitable<Status> SpoolWritePipeline::write(size_t size) {
 
 asio::awaitable<Status> SpoolWritePipeline::drain() {
   co_return co_await state_->wait_until_at_most(0);
+}
+
+bool PipelineBufferBudget::try_take(uint64_t bytes) {
+  uint64_t free = free_.load();
+  while (free >= bytes) {
+    if (free_.compare_exchange_weak(free, free - bytes)) return true;
+  }
+  return false;
 }
 
 }  // namespace upfleet

@@ -7,12 +7,14 @@
 // strand of its own, so each sees the chunks one at a time and in order), while the
 // connection receives the next chunks into the other buffers of a small ring. It waits only
 // when every buffer but the one to receive into is still in flight, and everything is
-// finished before the writer is used again. The bytes, their order and the hash are the same
-// as when written in line; small bodies stay in line, where thread hops would cost more than
-// they overlap. Buffer memory per upload: inline_chunk_bytes for small bodies,
-// background_buffers x background_chunk_bytes for large ones.
+// finished before the writer is used again. The buffers are page-aligned whole multiples of
+// 4 KiB, so DiskSpool writes them with O_DIRECT. The bytes, their order and the hash are the
+// same as when written in line; small bodies stay in line, where thread hops would cost more
+// than they overlap. Buffer memory per upload: inline_chunk_bytes for small bodies,
+// background_buffers x background_chunk_bytes for large ones, while the budget allows.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -24,11 +26,26 @@
 
 namespace upfleet {
 
+// Bounds the buffer memory of all pipelines together: a body gets its background buffers only
+// while they fit, else it is written in line to the end (slower, nothing more held).
+// Thread-safe.
+class PipelineBufferBudget {
+ public:
+  explicit PipelineBufferBudget(uint64_t bytes) : free_(bytes) {}
+  bool try_take(uint64_t bytes);
+  void give(uint64_t bytes) { free_ += bytes; }
+  uint64_t free_bytes() const { return free_.load(); }
+
+ private:
+  std::atomic<uint64_t> free_;
+};
+
 struct SpoolWritePipelineOptions {
-  size_t inline_chunk_bytes = 256 * 1024;      // the buffer while writing in line
-  size_t background_chunk_bytes = 512 * 1024;  // each buffer afterwards
-  size_t background_buffers = 4;               // at least 2: one receiving, others in flight
-  uint64_t inline_bytes = 4 * 1024 * 1024;     // written in line before going to the pool
+  size_t inline_chunk_bytes = 256 * 1024;          // the buffer while writing in line
+  size_t background_chunk_bytes = 2048 * 1024;     // each buffer afterwards (4 KiB-aligned)
+  size_t background_buffers = 4;                   // at least 2: one receiving, others in flight
+  uint64_t inline_bytes = 4 * 1024 * 1024;         // written in line before going to the pool
+  std::shared_ptr<PipelineBufferBudget> budget{};  // null: unbounded
 };
 
 class SpoolWritePipeline {

@@ -114,8 +114,9 @@ asio::awaitable<HttpResponse> IngestService::put_file(HttpRequest& request, Body
   auto writer = spool_.create(manifest.upload_id, options_.max_body_bytes);
   if (!writer) co_return spool_error(writer.error());
 
-  SpoolWritePipeline body_writer(blocking_, std::move(*writer),
-                                 {.inline_bytes = options_.inline_body_bytes});
+  SpoolWritePipeline body_writer(
+      blocking_, std::move(*writer),
+      {.inline_bytes = options_.inline_body_bytes, .budget = pipeline_budget_});
   for (;;) {
     auto got = co_await body.read(body_writer.buffer());
     if (!got) {

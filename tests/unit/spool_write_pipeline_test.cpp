@@ -183,6 +183,48 @@ TEST_F(SpoolWritePipelineTest, AllOnThePoolWhenNothingIsInLine) {
   for (const auto& thread : log_->threads) EXPECT_NE(thread, io_thread_);
 }
 
+TEST_F(SpoolWritePipelineTest, WithoutBudgetForItsBuffersTheBodyStaysInLine) {
+  const std::string data = pattern(1000);
+  auto budget = std::make_shared<PipelineBufferBudget>(4 * 64 - 1);  // one byte short
+  std::vector<size_t> sizes;
+  Status result;
+  run([&]() -> asio::awaitable<void> {
+    SpoolWritePipeline pipeline(pool_, writer(),
+                                {.inline_chunk_bytes = 16,
+                                 .background_chunk_bytes = 64,
+                                 .background_buffers = 4,
+                                 .inline_bytes = 0,
+                                 .budget = budget});
+    result = co_await feed(pipeline, data, &sizes);
+  });
+  ASSERT_TRUE(result) << result.error().message;
+  EXPECT_EQ(log_->bytes, data);
+  for (const auto& thread : log_->threads) EXPECT_EQ(thread, io_thread_);
+  for (const size_t size : sizes) EXPECT_EQ(size, 16u);
+  EXPECT_EQ(budget->free_bytes(), 4u * 64 - 1);
+}
+
+TEST_F(SpoolWritePipelineTest, BuffersAreTakenFromTheBudgetAndGivenBack) {
+  const std::string data = pattern(1000);
+  auto budget = std::make_shared<PipelineBufferBudget>(4 * 64);
+  uint64_t free_while_writing = 1;
+  Status first;
+  run([&]() -> asio::awaitable<void> {
+    SpoolWritePipeline pipeline(pool_, writer(),
+                                {.inline_chunk_bytes = 16,
+                                 .background_chunk_bytes = 64,
+                                 .background_buffers = 4,
+                                 .inline_bytes = 0,
+                                 .budget = budget});
+    first = co_await feed(pipeline, data);
+    free_while_writing = budget->free_bytes();
+  });
+  pool_.join();  // the last chunk's tasks may hold the pipeline's state a moment longer
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_EQ(free_while_writing, 0u);
+  EXPECT_EQ(budget->free_bytes(), 4u * 64) << "given back when the pipeline is gone";
+}
+
 TEST_F(SpoolWritePipelineTest, BackgroundErrorEndsTheBodyEarly) {
   const std::string data = pattern(1000);
   Status result;
