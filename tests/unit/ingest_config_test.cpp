@@ -39,6 +39,8 @@ TEST(IngestConfig, DefaultsWithEmptyEnvironment) {
   EXPECT_EQ(config->log_level, log::Level::kInfo);
   EXPECT_EQ(config->http.io_threads, 2);
   EXPECT_EQ(config->blocking_threads, 32);
+  EXPECT_TRUE(config->spool.direct_io);
+  EXPECT_TRUE(config->spool.drop_committed_pages);
 }
 
 TEST(IngestConfig, ReadsFileAndEnvironmentOverrides) {
@@ -67,8 +69,9 @@ TEST(IngestConfig, ReadsFileAndEnvironmentOverrides) {
                                    "  properties:\n    security.protocol: SSL\n"
                                    "s3:\n  bucket: media\n"
                                    "log:\n  level: debug\n");
-  auto config = load_ingest_config(
-      path, env_of({{"UPFLEET_S3_BUCKET", "media-from-env"}, {"UPFLEET_AUTH_TOKENS", "e1,e2"}}));
+  auto config = load_ingest_config(path, env_of({{"UPFLEET_S3_BUCKET", "media-from-env"},
+                                                 {"UPFLEET_AUTH_TOKENS", "e1,e2"},
+                                                 {"UPFLEET_SPOOL_DIRECT_IO", "false"}}));
   ASSERT_TRUE(config.has_value()) << config.error().message;
   EXPECT_EQ(config->ingest_id, "ingest-0");
   EXPECT_EQ(config->http.listen, "0.0.0.0:9000");
@@ -85,6 +88,7 @@ TEST(IngestConfig, ReadsFileAndEnvironmentOverrides) {
   EXPECT_EQ(config->publish_timeout, 3s);
   EXPECT_EQ(config->default_bucket, "media-from-env");
   EXPECT_EQ(config->log_level, log::Level::kDebug);
+  EXPECT_FALSE(config->spool.direct_io);
 }
 
 TEST(IngestConfig, BadValuesNameTheirKeys) {
