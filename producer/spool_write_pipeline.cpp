@@ -1,5 +1,6 @@
 #include "producer/spool_write_pipeline.h"
 
+#include <algorithm>
 #include <mutex>
 #include <new>
 #include <utility>
