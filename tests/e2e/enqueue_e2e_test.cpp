@@ -39,9 +39,12 @@ class EnqueueTest : public ::testing::Test {
     return path;
   }
 
-  std::string enqueue(const std::string& jobs_topic, const std::string& args, int& exit_code) {
+  // stdout only, or with stderr (errors, and log lines such as a producer's warnings).
+  std::string enqueue(const std::string& jobs_topic, const std::string& args, int& exit_code,
+                      bool with_stderr = true) {
     return run_command("UPFLEET_KAFKA_TOPICS_JOBS=" + jobs_topic + " " +
-                           built_binary("upfleetctl").string() + " enqueue " + args + " 2>&1",
+                           built_binary("upfleetctl").string() + " enqueue " + args +
+                           (with_stderr ? " 2>&1" : " 2>/dev/null"),
                        exit_code);
   }
 
@@ -57,7 +60,7 @@ TEST_F(EnqueueTest, PublishesOneJobPerFileInOrderWithSizeAndSha256) {
   for (const auto& [name, bytes] : files) args += " " + write(name, bytes).string();
 
   int exit_code = -1;
-  const std::string output = enqueue(topics.jobs, args, exit_code);
+  const std::string output = enqueue(topics.jobs, args, exit_code, /*with_stderr=*/false);
   ASSERT_EQ(exit_code, 0) << output;
   std::istringstream lines(output);
   std::string line;
