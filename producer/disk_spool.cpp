@@ -94,8 +94,7 @@ class DiskSpoolWriter final : public SpoolWriter {
         write_behind_(spool.options_.write_behind_bytes) {}
 
   ~DiskSpoolWriter() override {
-    if (fd_ >= 0) ::close(fd_);
-    if (direct_fd_ >= 0) ::close(direct_fd_);
+    close_files();
     if (!committed_) discard();
     std::lock_guard lock(spool_.writers_mutex_);
     spool_.writers_.erase(upload_id_);
@@ -136,12 +135,7 @@ class DiskSpoolWriter final : public SpoolWriter {
     if (spool_.options_.drop_committed_pages) {
       (void)::posix_fadvise(fd_, 0, 0, POSIX_FADV_DONTNEED);
     }
-    ::close(fd_);
-    fd_ = -1;
-    if (direct_fd_ >= 0) {
-      ::close(direct_fd_);
-      direct_fd_ = -1;
-    }
+    close_files();
     const auto part = spool_.path_for(upload_id_, ".part");
     const auto data = spool_.path_for(upload_id_, ".data");
     if (::rename(part.c_str(), data.c_str()) != 0) {
@@ -207,15 +201,19 @@ class DiskSpoolWriter final : public SpoolWriter {
     return direct_fd_;
   }
 
+  // Closes the buffered and the direct descriptor, each once: a descriptor closed twice may
+  // by then be another thread's file.
+  void close_files() {
+    for (int* fd : {&fd_, &direct_fd_}) {
+      if (*fd >= 0) {
+        ::close(*fd);
+        *fd = -1;
+      }
+    }
+  }
+
   void discard() {
-    if (direct_fd_ >= 0) {
-      ::close(direct_fd_);
-      direct_fd_ = -1;
-    }
-    if (fd_ >= 0) {
-      ::close(fd_);
-      fd_ = -1;
-    }
+    close_files();
     if (!discarded_) {
       ::unlink(spool_.path_for(upload_id_, ".part").c_str());
       subtract_saturating(spool_.part_bytes_, written_);

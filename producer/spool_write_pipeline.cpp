@@ -47,7 +47,8 @@ struct SpoolWritePipeline::State {
         appends(asio::make_strand(pool)),
         hashes(asio::make_strand(pool)),
         buffers(std::max<size_t>(options.background_buffers, 2)),
-        sizes(buffers.size(), 0) {}
+        sizes(buffers.size(), 0),
+        halves_left(buffers.size(), 0) {}
 
   ~State() {
     if (reserved > 0) options.budget->give(reserved);
@@ -132,9 +133,7 @@ struct SpoolWritePipeline::State {
 
 SpoolWritePipeline::SpoolWritePipeline(asio::thread_pool& pool, std::unique_ptr<SpoolWriter> writer,
                                        SpoolWritePipelineOptions options)
-    : state_(std::make_shared<State>(pool, std::move(writer), options)) {
-  state_->halves_left.assign(state_->buffers.size(), 0);
-}
+    : state_(std::make_shared<State>(pool, std::move(writer), options)) {}
 
 SpoolWritePipeline::~SpoolWritePipeline() = default;
 
