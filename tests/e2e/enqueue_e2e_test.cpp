@@ -10,20 +10,12 @@
 
 #include "common/crypto/sha256.h"
 #include "common/job.h"
+#include "tests/support/child_process.h"
 #include "tests/support/kafka_test_util.h"
 #include "tests/support/test_env.h"
 
 namespace upfleet::testing {
 namespace {
-
-std::string run_command(const std::string& command, int& exit_code) {
-  std::string output;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  char buffer[4096];
-  while (pipe != nullptr && std::fgets(buffer, sizeof buffer, pipe) != nullptr) output += buffer;
-  exit_code = pipe == nullptr ? -1 : WEXITSTATUS(::pclose(pipe));
-  return output;
-}
 
 std::string pattern(size_t size) {
   std::string text(size, '\0');

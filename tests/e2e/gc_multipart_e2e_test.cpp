@@ -7,21 +7,13 @@
 #include "common/http/curl_transport.h"
 #include "common/kafka/kafka_job_publisher.h"
 #include "common/kafka/kafka_producer.h"
+#include "tests/support/child_process.h"
 #include "tests/support/kafka_test_util.h"
 #include "tests/support/s3_test_client.h"
 #include "tests/support/test_env.h"
 
 namespace upfleet::testing {
 namespace {
-
-std::string run_command(const std::string& command, int& exit_code) {
-  std::string output;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  char buffer[4096];
-  while (pipe != nullptr && std::fgets(buffer, sizeof buffer, pipe) != nullptr) output += buffer;
-  exit_code = pipe == nullptr ? -1 : WEXITSTATUS(::pclose(pipe));
-  return output;
-}
 
 TEST(GcMultipartTest, AbortsStaleUploadsAndKeepsLiveOnes) {
   UPFLEET_REQUIRE_SERVICES(env);

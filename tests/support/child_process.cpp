@@ -110,6 +110,15 @@ bool eventually(const std::function<bool()>& condition, std::chrono::millisecond
   }
 }
 
+std::string run_command(const std::string& command, int& exit_code) {
+  std::string output;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  char buffer[4096];
+  while (pipe != nullptr && std::fgets(buffer, sizeof buffer, pipe) != nullptr) output += buffer;
+  exit_code = pipe == nullptr ? -1 : WEXITSTATUS(::pclose(pipe));
+  return output;
+}
+
 uint16_t free_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};

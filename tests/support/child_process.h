@@ -48,6 +48,10 @@ class ChildProcess {
 // For waiting on other processes (ports, topics, objects), not for ordering our own threads.
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
 
+// Runs `command` through the shell and returns what it wrote to stdout (redirect stderr in
+// the command to see it too); `exit_code` is its exit status, -1 when it could not start.
+std::string run_command(const std::string& command, int& exit_code);
+
 // A TCP port on 127.0.0.1 that was free a moment ago.
 uint16_t free_port();
 

@@ -183,18 +183,22 @@ TEST_F(SpoolWritePipelineTest, AllOnThePoolWhenNothingIsInLine) {
   for (const auto& thread : log_->threads) EXPECT_NE(thread, io_thread_);
 }
 
+// Four 64-byte buffers (256 bytes) from `budget`, all of the body past the first chunk.
+SpoolWritePipelineOptions budgeted(std::shared_ptr<PipelineBufferBudget> budget) {
+  return {.inline_chunk_bytes = 16,
+          .background_chunk_bytes = 64,
+          .background_buffers = 4,
+          .inline_bytes = 0,
+          .budget = std::move(budget)};
+}
+
 TEST_F(SpoolWritePipelineTest, WithoutBudgetForItsBuffersTheBodyStaysInLine) {
   const std::string data = pattern(1000);
   auto budget = std::make_shared<PipelineBufferBudget>(4 * 64 - 1);  // one byte short
   std::vector<size_t> sizes;
   Status result;
   run([&]() -> asio::awaitable<void> {
-    SpoolWritePipeline pipeline(pool_, writer(),
-                                {.inline_chunk_bytes = 16,
-                                 .background_chunk_bytes = 64,
-                                 .background_buffers = 4,
-                                 .inline_bytes = 0,
-                                 .budget = budget});
+    SpoolWritePipeline pipeline(pool_, writer(), budgeted(budget));
     result = co_await feed(pipeline, data, &sizes);
   });
   ASSERT_TRUE(result) << result.error().message;
@@ -210,12 +214,7 @@ TEST_F(SpoolWritePipelineTest, BuffersAreTakenFromTheBudgetAndGivenBack) {
   uint64_t free_while_writing = 1;
   Status first;
   run([&]() -> asio::awaitable<void> {
-    SpoolWritePipeline pipeline(pool_, writer(),
-                                {.inline_chunk_bytes = 16,
-                                 .background_chunk_bytes = 64,
-                                 .background_buffers = 4,
-                                 .inline_bytes = 0,
-                                 .budget = budget});
+    SpoolWritePipeline pipeline(pool_, writer(), budgeted(budget));
     first = co_await feed(pipeline, data);
     free_while_writing = budget->free_bytes();
   });
