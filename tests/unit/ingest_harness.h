@@ -168,8 +168,12 @@ class IngestHarness : public ::testing::Test {
     server_->start();
   }
 
+  // The blocking pool is joined before the server (and its io_context) is destroyed: a pool
+  // thread that has just handed a result back to an I/O strand still holds a copy of that
+  // strand's executor, and must drop it while the io_context exists (as main.cpp does).
   void TearDown() override {
     if (server_) server_->stop(std::chrono::milliseconds(0));
+    blocking_.join();
   }
 
   std::filesystem::path spool_dir() const { return dir_.path() / "spool"; }
