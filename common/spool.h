@@ -64,6 +64,11 @@ class SpoolWriter {
   virtual void hash(std::span<const std::byte> data) = 0;
   virtual uint64_t bytes_written() const = 0;
 
+  // Size and SHA-256 of the bytes written, once every write has returned and no more will
+  // come; commit() returns the same. Lets the caller check the client's checksum, and tell
+  // Kafka about the upload, while commit() makes the bytes durable.
+  virtual SpooledFile digest() = 0;
+
   // Makes the bytes durable (fsync) and gives them their final name; the name is durable once
   // the upload's write_manifest() returned (bytes without a manifest are never acknowledged,
   // and recovery removes them).

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
 #include "common/crypto/sha256.h"
@@ -123,6 +124,11 @@ class DiskSpoolWriter final : public SpoolWriter {
 
   uint64_t bytes_written() const override { return written_; }
 
+  SpooledFile digest() override {
+    if (!digest_) digest_ = SpooledFile{written_, hasher_.finish_hex()};
+    return *digest_;
+  }
+
   Result<SpooledFile> commit() override {
     if (fd_ < 0) return fail(Error::permanent(ErrorCode::kInternal, "spool writer is closed"));
     if (::fsync(fd_) != 0) {
@@ -149,7 +155,7 @@ class DiskSpoolWriter final : public SpoolWriter {
     spool_.files_ += 1;
     // No directory fsync here: write_manifest's covers this rename too (same directory), and
     // bytes without a manifest were never acknowledged, so a crash before it loses nothing.
-    return SpooledFile{written_, hasher_.finish_hex()};
+    return digest();
   }
 
  private:
@@ -229,6 +235,7 @@ class DiskSpoolWriter final : public SpoolWriter {
   bool committed_ = false;
   bool discarded_ = false;
   crypto::Sha256 hasher_;
+  std::optional<SpooledFile> digest_;  // once the hash is finished
   WriteBehind write_behind_;
   bool write_behind_off_ = false;
   int direct_fd_ = -1;

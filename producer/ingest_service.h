@@ -71,8 +71,20 @@ class IngestService {
   HttpResponse metrics();
   bool client_authorized(const HttpRequest& request) const;
 
-  // Spools is done; publishes status `queued` and the job, then marks the manifest.
+  // Spooling is done: publishes status `queued` and the job, then marks the manifest (the
+  // steps below, one after the other).
   Status publish(const SpoolManifest& manifest);
+  // `queued`, confirmed by Kafka before the job exists, so no worker's later state can be
+  // overtaken by it in the compacted topic.
+  Result<StatusEvent> publish_queued(const SpoolManifest& manifest, Deadline deadline);
+  // The job; then the manifest is marked published and the view shows `queued`. On failure
+  // says `failed` on the status topic (publish_refused).
+  Status publish_job(const SpoolManifest& manifest, const StatusEvent& queued, Deadline deadline,
+                     std::chrono::steady_clock::time_point started);
+  // Best effort, not waited for: a `queued` upload was refused after all.
+  void publish_refused(const StatusEvent& queued, std::string reason);
+  // Makes the received bytes durable and writes their manifest; removes them on failure.
+  Status store(SpoolWriter& writer, const SpoolManifest& manifest);
   Job job_for(const SpoolManifest& manifest) const;
 
   IngestOptions options_;

@@ -186,6 +186,12 @@ asio::awaitable<Status> SpoolWritePipeline::drain() {
   co_return co_await state_->wait_until_at_most(0);
 }
 
+asio::awaitable<void> SpoolWritePipeline::abandon() {
+  (void)co_await state_->wait_until_at_most(0);
+  // Nothing is in flight: no pool thread touches the writer any more.
+  state_->writer.reset();
+}
+
 bool PipelineBufferBudget::try_take(uint64_t bytes) {
   uint64_t free = free_.load();
   while (free >= bytes) {

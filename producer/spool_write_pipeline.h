@@ -70,6 +70,11 @@ class SpoolWritePipeline {
   // Waits for every chunk in flight. Afterwards (and only then) writer() may be used.
   asio::awaitable<Status> drain();
 
+  // For a body that will not be committed: waits for every chunk in flight, then destroys
+  // the writer, so its partial file is gone before the caller answers the client. writer()
+  // must not be used afterwards.
+  asio::awaitable<void> abandon();
+
   SpoolWriter& writer();
 
  private:

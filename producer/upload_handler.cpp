@@ -39,24 +39,30 @@ Job IngestService::job_for(const SpoolManifest& manifest) const {
   return job;
 }
 
-Status IngestService::publish(const SpoolManifest& manifest) {
-  const auto started = clock_.steady_now();
-  // `queued` goes first and is confirmed before the job exists, so no worker's later state
-  // can be overtaken by it in the compacted topic.
-  const StatusEvent queued = status_for_manifest(manifest, UploadState::kQueued, options_.ingest_id,
-                                                 format_rfc3339(clock_.now()));
-  // One deadline for both, so a client waits at most kafka.publish_timeout for its answer.
-  const Deadline deadline = clock_.steady_now() + options_.publish_timeout;
-  if (auto sent = statuses_.publish(queued, deadline); !sent) return sent;
+Result<StatusEvent> IngestService::publish_queued(const SpoolManifest& manifest,
+                                                  Deadline deadline) {
+  StatusEvent queued = status_for_manifest(manifest, UploadState::kQueued, options_.ingest_id,
+                                           format_rfc3339(clock_.now()));
+  if (auto sent = statuses_.publish(queued, deadline); !sent) return fail(sent.error());
+  return queued;
+}
+
+void IngestService::publish_refused(const StatusEvent& queued, std::string reason) {
+  StatusEvent refused = queued;
+  refused.state = UploadState::kFailed;
+  refused.stage = "ingest";
+  refused.reason = std::move(reason);
+  refused.retryable = false;
+  (void)statuses_.publish(refused, clock_.steady_now());  // send, do not wait
+}
+
+Status IngestService::publish_job(const SpoolManifest& manifest, const StatusEvent& queued,
+                                  Deadline deadline,
+                                  std::chrono::steady_clock::time_point started) {
   if (auto sent = jobs_.publish(job_for(manifest), deadline); !sent) {
     // The client gets 503 for this upload id; say so on the status topic too (best effort:
-    // Kafka is likely down), so the `queued` above does not linger in rebuilt views.
-    StatusEvent refused = queued;
-    refused.state = UploadState::kFailed;
-    refused.stage = "ingest";
-    refused.reason = "job not confirmed by Kafka; the upload was refused (HTTP 503)";
-    refused.retryable = false;
-    (void)statuses_.publish(refused, clock_.steady_now());  // send, do not wait
+    // Kafka is likely down), so the `queued` does not linger in rebuilt views.
+    publish_refused(queued, "job not confirmed by Kafka; the upload was refused (HTTP 503)");
     return sent;
   }
   metrics_.publish_seconds.Observe(
@@ -69,6 +75,24 @@ Status IngestService::publish(const SpoolManifest& manifest) {
               {{"upload_id", manifest.upload_id}, {"error", marked.error().message}});
   }
   view_.apply(queued);
+  return {};
+}
+
+Status IngestService::publish(const SpoolManifest& manifest) {
+  const auto started = clock_.steady_now();
+  // One deadline for both, so a client waits at most kafka.publish_timeout for its answer.
+  const Deadline deadline = started + options_.publish_timeout;
+  auto queued = publish_queued(manifest, deadline);
+  if (!queued) return fail(queued.error());
+  return publish_job(manifest, *queued, deadline, started);
+}
+
+Status IngestService::store(SpoolWriter& writer, const SpoolManifest& manifest) {
+  if (auto committed = writer.commit(); !committed) return fail(committed.error());
+  if (auto recorded = spool_.write_manifest(manifest); !recorded) {
+    (void)spool_.remove(manifest.upload_id);
+    return recorded;
+  }
   return {};
 }
 
@@ -125,34 +149,52 @@ asio::awaitable<HttpResponse> IngestService::put_file(HttpRequest& request, Body
                                        {"error", got.error().message}});
       HttpResponse response = spool_error(got.error());
       response.close = true;
+      co_await body_writer.abandon();
       co_return response;
     }
     if (*got == 0) break;
     if (auto written = co_await body_writer.write(*got); !written) {
+      co_await body_writer.abandon();
       co_return spool_error(written.error());
     }
     metrics_.bytes_received.Increment(static_cast<double>(*got));
   }
-  if (auto written = co_await body_writer.drain(); !written) co_return spool_error(written.error());
-
-  auto committed =
-      co_await run_blocking(blocking_, [&body_writer] { return body_writer.writer().commit(); });
-  if (!committed) co_return spool_error(committed.error());
-  if (expected_sha256 && *expected_sha256 != committed->sha256) {
-    (void)spool_.remove(manifest.upload_id);
-    co_return checksum_mismatch(manifest.key, *expected_sha256, committed->sha256);
+  if (auto written = co_await body_writer.drain(); !written) {
+    co_await body_writer.abandon();
+    co_return spool_error(written.error());
   }
-  manifest.size = committed->size;
-  manifest.sha256 = committed->sha256;
 
-  auto recorded = co_await run_blocking(
-      blocking_, [this, &manifest]() -> Status { return spool_.write_manifest(manifest); });
-  if (!recorded) {
-    (void)spool_.remove(manifest.upload_id);
-    co_return spool_error(recorded.error());
+  const SpooledFile received = body_writer.writer().digest();
+  if (expected_sha256 && *expected_sha256 != received.sha256) {
+    co_await body_writer.abandon();  // nothing committed or published
+    co_return checksum_mismatch(manifest.key, *expected_sha256, received.sha256);
   }
-  auto published =
-      co_await run_blocking(blocking_, [this, &manifest]() -> Status { return publish(manifest); });
+  manifest.size = received.size;
+  manifest.sha256 = received.sha256;
+
+  // The bytes and manifest become durable (three fsyncs) while Kafka confirms `queued`; the
+  // job, the only message a worker acts on, still waits for both.
+  const auto publish_started = clock_.steady_now();
+  const Deadline deadline = publish_started + options_.publish_timeout;
+  auto outcome = co_await run_blocking_both(
+      blocking_, [this, &body_writer, &manifest] { return store(body_writer.writer(), manifest); },
+      [this, &manifest, deadline] { return publish_queued(manifest, deadline); });
+  const Status& stored = outcome.first;
+  const Result<StatusEvent>& queued = outcome.second;
+  if (!stored) {
+    if (queued) {
+      publish_refused(*queued, "the ingest could not store the upload (" + stored.error().message +
+                                   "); it was refused");
+    }
+    co_return spool_error(stored.error());
+  }
+  Status published = queued ? Status() : Status(fail(queued.error()));
+  if (published) {
+    published =
+        co_await run_blocking(blocking_, [this, &manifest, &queued, deadline, publish_started] {
+          return publish_job(manifest, *queued, deadline, publish_started);
+        });
+  }
   if (!published) {
     (void)spool_.remove(manifest.upload_id);
     metrics_.publish_failures.Increment();

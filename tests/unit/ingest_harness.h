@@ -151,8 +151,13 @@ class IngestHarness : public ::testing::Test {
     options.max_body_bytes = 1 << 20;
     options.publish_timeout = std::chrono::seconds(1);
     if (service_tweak) service_tweak(options);
-    service_ = std::make_unique<IngestService>(options, *spool_, jobs_, statuses_, view_, metrics_,
-                                               blocking_, clock_);
+    Spool* service_spool = spool_.get();
+    if (wrap_spool_) {
+      wrapped_spool_ = wrap_spool_(*spool_);
+      service_spool = wrapped_spool_.get();
+    }
+    service_ = std::make_unique<IngestService>(options, *service_spool, jobs_, statuses_, view_,
+                                               metrics_, blocking_, clock_);
     HttpServerOptions server_options;
     server_options.listen = "127.0.0.1:0";
     server_options.io_threads = 2;
@@ -217,6 +222,9 @@ class IngestHarness : public ::testing::Test {
   IngestMetrics metrics_{std::make_shared<prometheus::Registry>()};
   asio::thread_pool blocking_{2};
   std::unique_ptr<DiskSpool> spool_;
+  // Set before start() to give the service a spool that wraps the DiskSpool (fault injection).
+  std::function<std::unique_ptr<Spool>(DiskSpool&)> wrap_spool_;
+  std::unique_ptr<Spool> wrapped_spool_;
   std::unique_ptr<IngestService> service_;
   std::atomic<int> slow_headers_{0};
   std::atomic<int> slow_bodies_{0};

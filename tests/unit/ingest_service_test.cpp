@@ -29,6 +29,40 @@ std::string pattern(size_t size) {
   return out;
 }
 
+// The DiskSpool, except that write_manifest fails while `fail_manifests` is set.
+class ManifestFailingSpool final : public Spool {
+ public:
+  explicit ManifestFailingSpool(Spool& inner) : inner_(inner) {}
+  Result<std::unique_ptr<SpoolWriter>> create(std::string_view upload_id,
+                                              uint64_t max_bytes) override {
+    return inner_.create(upload_id, max_bytes);
+  }
+  Status write_manifest(const SpoolManifest& manifest) override {
+    if (fail_manifests.load()) {
+      return fail(Error::permanent(ErrorCode::kResourceExhausted, "no space left on device"));
+    }
+    return inner_.write_manifest(manifest);
+  }
+  Status mark_published(std::string_view upload_id) override {
+    return inner_.mark_published(upload_id);
+  }
+  Result<SpoolManifest> read_manifest(std::string_view upload_id) const override {
+    return inner_.read_manifest(upload_id);
+  }
+  Result<std::unique_ptr<ByteSource>> open(std::string_view upload_id) const override {
+    return inner_.open(upload_id);
+  }
+  Status remove(std::string_view upload_id) override { return inner_.remove(upload_id); }
+  Result<std::vector<SpoolManifest>> recover() override { return inner_.recover(); }
+  Result<std::vector<SpoolManifest>> list() const override { return inner_.list(); }
+  SpoolUsage usage() const override { return inner_.usage(); }
+
+  std::atomic<bool> fail_manifests{false};
+
+ private:
+  Spool& inner_;
+};
+
 class IngestServiceTest : public IngestHarness {
  protected:
   void expect_chunked_body_above_25_bytes_is_413();
@@ -180,6 +214,56 @@ TEST_F(IngestServiceTest, StatusSinkFailureAnswers503AndPublishesNoJob) {
   EXPECT_EQ(response.header("retry-after"), "5");
   EXPECT_EQ(jobs_.calls(), 0);
   EXPECT_TRUE(spool_entries(spool_dir()).empty());
+}
+
+// The bytes are made durable while Kafka confirms `queued`: when storing them fails after
+// all, the upload is refused, `failed` follows `queued` on the status topic, no job exists
+// and nothing stays in the spool.
+TEST_F(IngestServiceTest, StoreFailureAfterQueuedIsRefusedAsFailedWithoutAJob) {
+  ManifestFailingSpool* failing = nullptr;
+  wrap_spool_ = [&failing](DiskSpool& spool) {
+    auto wrapped = std::make_unique<ManifestFailingSpool>(spool);
+    failing = wrapped.get();
+    return wrapped;
+  };
+  start();
+  failing->fail_manifests = true;
+  const auto response = put("a.txt", "bytes");
+  EXPECT_EQ(response.status, 507) << response.body;
+  EXPECT_EQ(jobs_.calls(), 0);
+  EXPECT_TRUE(spool_entries(spool_dir()).empty());
+  EXPECT_EQ(spool_->usage().files, 0u);
+  // The refusal is sent without waiting; the fake records it when publish() is called.
+  const auto events = statuses_.events();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].state, UploadState::kQueued);
+  EXPECT_EQ(events[1].state, UploadState::kFailed);
+  EXPECT_EQ(events[1].upload_id, events[0].upload_id);
+  EXPECT_EQ(events[1].stage, "ingest");
+  EXPECT_NE(events[1].reason.find("no space left on device"), std::string::npos)
+      << events[1].reason;
+
+  failing->fail_manifests = false;
+  EXPECT_FALSE(accept("b.txt", "bytes").empty());
+  EXPECT_EQ(jobs_.jobs().size(), 1u);
+}
+
+// The job exists only once the bytes and manifest are durable and `queued` is confirmed.
+TEST_F(IngestServiceTest, JobIsPublishedOnlyAfterTheUploadIsDurableAndQueued) {
+  start();
+  Result<SpoolManifest> manifest_when_job_published = fail(Error::invalid("no job yet"));
+  std::vector<StatusEvent> statuses_when_job_published;
+  jobs_.set_on_publish([&](const Job& job) {
+    manifest_when_job_published = spool_->read_manifest(job.upload_id);
+    statuses_when_job_published = statuses_.events();
+  });
+  const std::string id = accept("durable.bin", "durable bytes");
+  ASSERT_TRUE(manifest_when_job_published.has_value())
+      << manifest_when_job_published.error().message;
+  EXPECT_EQ(manifest_when_job_published->upload_id, id);
+  EXPECT_EQ(manifest_when_job_published->sha256, crypto::sha256_hex("durable bytes"));
+  ASSERT_EQ(statuses_when_job_published.size(), 1u);
+  EXPECT_EQ(statuses_when_job_published[0].state, UploadState::kQueued);
 }
 
 TEST_F(IngestServiceTest, AfterAFailedPublishTheNextUploadSucceeds) {

@@ -68,7 +68,8 @@ class RecordingWriter final : public SpoolWriter {
     log_->hashed += bytes;
   }
   uint64_t bytes_written() const override { return written_; }
-  Result<SpooledFile> commit() override { return SpooledFile{written_, ""}; }
+  SpooledFile digest() override { return SpooledFile{written_, ""}; }
+  Result<SpooledFile> commit() override { return digest(); }
 
  private:
   std::shared_ptr<WriterLog> log_;
@@ -288,6 +289,28 @@ TEST_F(SpoolWritePipelineTest, WriteInFlightOutlivesThePipeline) {
   pool_.join();  // the write finishes and the last owner destroys the writer
   std::lock_guard lock(log_->mutex);
   EXPECT_TRUE(log_->destroyed);
+  EXPECT_EQ(log_->bytes, data);
+}
+
+// An error answer must not race the partial file's removal: abandon() returns only once the
+// writes in flight finished and the writer is destroyed.
+TEST_F(SpoolWritePipelineTest, AbandonWaitsForWritesInFlightAndDestroysTheWriter) {
+  const std::string data = pattern(30);
+  bool destroyed_when_abandoned = false;
+  run([&]() -> asio::awaitable<void> {
+    SpoolWritePipeline pipeline(
+        pool_, writer({.delay = 20ms}),
+        {.inline_chunk_bytes = 10, .background_chunk_bytes = 10, .inline_bytes = 0});
+    for (size_t offset = 0; offset < data.size(); offset += 10) {
+      std::memcpy(pipeline.buffer().data(), data.data() + offset, 10);
+      EXPECT_TRUE(co_await pipeline.write(10));
+    }
+    co_await pipeline.abandon();
+    std::lock_guard lock(log_->mutex);
+    destroyed_when_abandoned = log_->destroyed;
+  });
+  EXPECT_TRUE(destroyed_when_abandoned);
+  std::lock_guard lock(log_->mutex);
   EXPECT_EQ(log_->bytes, data);
 }
 
