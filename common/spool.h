@@ -73,6 +73,11 @@ class SpoolWriter {
   // the upload's write_manifest() returned (bytes without a manifest are never acknowledged,
   // and recovery removes them).
   virtual Result<SpooledFile> commit() = 0;
+
+  // commit() and then the upload's Spool::write_manifest(), in one: where the manifest can
+  // be stored with the bytes (DiskSpool: an extended attribute), one fsync makes both
+  // durable. On failure nothing of the upload is left.
+  virtual Status commit_with_manifest(const SpoolManifest& manifest) = 0;
 };
 
 struct SpoolUsage {

@@ -129,6 +129,30 @@ class DiskSpoolWriter final : public SpoolWriter {
     return *digest_;
   }
 
+  Status commit_with_manifest(const SpoolManifest& manifest) override {
+    if (fd_ < 0) return fail(Error::permanent(ErrorCode::kInternal, "spool writer is closed"));
+    if (manifest.upload_id != upload_id_) {
+      return fail(Error::invalid("manifest of another upload: " + manifest.upload_id));
+    }
+    const std::string text = DiskSpool::manifest_json(manifest);
+    // Set on the .part file before its fsync, the manifest is made durable by that same
+    // fsync, and the .data name never exists without it.
+    bool with_bytes = false;
+    if (spool_.xattrs_.load()) {
+      auto set = spool_.set_manifest_xattr(fd_, text);
+      if (!set) {
+        discard();
+        return fail(set.error());
+      }
+      with_bytes = *set;
+    }
+    if (auto committed = commit(); !committed) return fail(committed.error());
+    Status recorded = with_bytes ? Status() : spool_.write_manifest_file(upload_id_, text);
+    if (recorded) recorded = spool_.sync_directory();
+    if (!recorded) (void)spool_.remove(upload_id_);
+    return recorded;
+  }
+
   Result<SpooledFile> commit() override {
     if (fd_ < 0) return fail(Error::permanent(ErrorCode::kInternal, "spool writer is closed"));
     if (::fsync(fd_) != 0) {
@@ -299,8 +323,7 @@ Result<std::unique_ptr<SpoolWriter>> DiskSpool::create(std::string_view upload_i
       new DiskSpoolWriter(*this, std::string(upload_id), fd, max_bytes));
 }
 
-Status DiskSpool::write_manifest(const SpoolManifest& manifest) {
-  if (!is_valid_upload_id(manifest.upload_id)) return fail(Error::invalid("invalid upload id"));
+std::string DiskSpool::manifest_json(const SpoolManifest& manifest) {
   nlohmann::json doc = {{"upload_id", manifest.upload_id},
                         {"job_id", manifest.job_id},
                         {"bucket", manifest.bucket},
@@ -311,7 +334,12 @@ Status DiskSpool::write_manifest(const SpoolManifest& manifest) {
                         {"created_at", manifest.created_at},
                         {"metadata", manifest.metadata},
                         {"state", state_name(manifest.state)}};
-  const std::string text = doc.dump();
+  return doc.dump();
+}
+
+Status DiskSpool::write_manifest(const SpoolManifest& manifest) {
+  if (!is_valid_upload_id(manifest.upload_id)) return fail(Error::invalid("invalid upload id"));
+  const std::string text = manifest_json(manifest);
   if (xattrs_.load()) {
     auto stored = write_manifest_xattr(manifest.upload_id, text);
     if (!stored) return fail(stored.error());
@@ -339,15 +367,10 @@ Result<bool> DiskSpool::write_manifest_xattr(std::string_view upload_id, const s
     }
     return fail(io_error("opening spool file", err));
   }
-  if (::fsetxattr(fd, kManifestXattr, text.data(), text.size(), 0) != 0) {
-    const int err = errno;
+  auto set = set_manifest_xattr(fd, text);
+  if (!set || !*set) {
     ::close(fd);
-    if (xattrs_unsupported(err)) {
-      without_xattrs();
-      return false;
-    }
-    if (xattr_too_large(err)) return false;
-    return fail(io_error("writing manifest", err));
+    return set;
   }
   // The bytes were fsync'd at commit: this flushes the inode with its new xattr.
   const int rc = ::fsync(fd);
@@ -355,6 +378,17 @@ Result<bool> DiskSpool::write_manifest_xattr(std::string_view upload_id, const s
   ::close(fd);
   if (rc != 0) return fail(io_error("fsync of manifest", err));
   return true;
+}
+
+Result<bool> DiskSpool::set_manifest_xattr(int fd, const std::string& text) {
+  if (::fsetxattr(fd, kManifestXattr, text.data(), text.size(), 0) == 0) return true;
+  const int err = errno;
+  if (xattrs_unsupported(err)) {
+    without_xattrs();
+    return false;
+  }
+  if (xattr_too_large(err)) return false;
+  return fail(io_error("writing manifest", err));
 }
 
 Status DiskSpool::write_manifest_file(std::string_view upload_id, const std::string& text) {

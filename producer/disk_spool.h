@@ -74,6 +74,9 @@ class DiskSpool final : public Spool {
   // xattr here (the filesystem has none, or the manifest is too large): write the file.
   Result<bool> write_manifest_xattr(std::string_view upload_id, const std::string& text);
   Status write_manifest_file(std::string_view upload_id, const std::string& text);
+  // Sets the manifest xattr on an open file (not fsync'd): true; false as above.
+  Result<bool> set_manifest_xattr(int fd, const std::string& text);
+  static std::string manifest_json(const SpoolManifest& manifest);
   // Switches to manifest and marker files for good, saying so once in the log.
   void without_xattrs();
   // The manifest's JSON from the xattr, else from the .json file; kNotFound if neither.

@@ -83,8 +83,6 @@ class IngestService {
                      std::chrono::steady_clock::time_point started);
   // Best effort, not waited for: a `queued` upload was refused after all.
   void publish_refused(const StatusEvent& queued, std::string reason);
-  // Makes the received bytes durable and writes their manifest; removes them on failure.
-  Status store(SpoolWriter& writer, const SpoolManifest& manifest);
   Job job_for(const SpoolManifest& manifest) const;
 
   IngestOptions options_;

@@ -87,15 +87,6 @@ Status IngestService::publish(const SpoolManifest& manifest) {
   return publish_job(manifest, *queued, deadline, started);
 }
 
-Status IngestService::store(SpoolWriter& writer, const SpoolManifest& manifest) {
-  if (auto committed = writer.commit(); !committed) return fail(committed.error());
-  if (auto recorded = spool_.write_manifest(manifest); !recorded) {
-    (void)spool_.remove(manifest.upload_id);
-    return recorded;
-  }
-  return {};
-}
-
 asio::awaitable<HttpResponse> IngestService::put_file(HttpRequest& request, BodyReader& body) {
   const auto started = clock_.steady_now();
   if (!client_authorized(request)) {
@@ -177,7 +168,10 @@ asio::awaitable<HttpResponse> IngestService::put_file(HttpRequest& request, Body
   const auto publish_started = clock_.steady_now();
   const Deadline deadline = publish_started + options_.publish_timeout;
   auto outcome = co_await run_blocking_both(
-      blocking_, [this, &body_writer, &manifest] { return store(body_writer.writer(), manifest); },
+      blocking_,
+      [this, &body_writer, &manifest] {
+        return body_writer.writer().commit_with_manifest(manifest);
+      },
       [this, &manifest, deadline] { return publish_queued(manifest, deadline); });
   const Status& stored = outcome.first;
   const Result<StatusEvent>& queued = outcome.second;

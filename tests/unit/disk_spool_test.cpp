@@ -403,6 +403,63 @@ TEST_F(DiskSpoolTest, AManifestTooLargeForAnXattrIsWrittenAsAFile) {
   EXPECT_TRUE(files_in(spool_dir()).empty());
 }
 
+// commit_with_manifest() leaves what commit() and write_manifest() leave, in each layout:
+// the manifest as an xattr set before the one fsync, as a file without xattrs, and as a file
+// when too large for an xattr.
+TEST_F(DiskSpoolTest, CommitWithManifestStoresBytesAndManifestInEveryLayout) {
+  const std::string id(kId);
+  SpoolManifest big = manifest_for(kId);
+  big.metadata["note"] = std::string(70 * 1024, 'n');
+  struct Layout {
+    std::string name;
+    bool xattrs;
+    SpoolManifest manifest;
+  };
+  for (const Layout& layout :
+       {Layout{"xattr", true, manifest_for(kId)}, Layout{"no xattrs", false, manifest_for(kId)},
+        Layout{"too large", true, big}}) {
+    SCOPED_TRACE(layout.name);
+    auto opened = DiskSpool::open(
+        {.dir = spool_dir(), .min_free_bytes = 0, .manifest_xattrs = layout.xattrs});
+    ASSERT_TRUE(opened.has_value());
+    DiskSpool& spool = **opened;
+    auto writer = spool.create(kId, 1 << 20);
+    ASSERT_TRUE(writer.has_value());
+    ASSERT_TRUE((*writer)->write(bytes_of("some bytes")).has_value());
+    auto stored = (*writer)->commit_with_manifest(layout.manifest);
+    ASSERT_TRUE(stored.has_value()) << stored.error().message;
+    writer->reset();
+    EXPECT_EQ(spool_entries(spool_dir()), (std::set<std::string>{id + ".data", id + ".json"}));
+    const bool as_xattr =
+        layout.xattrs && layout.manifest.metadata.size() == 1 && user_xattrs_supported(spool_dir());
+    EXPECT_EQ(files_in(spool_dir()).contains(id + ".json"), !as_xattr);
+    auto read = spool.read_manifest(kId);
+    ASSERT_TRUE(read.has_value()) << read.error().message;
+    EXPECT_EQ(read->metadata, layout.manifest.metadata);
+    EXPECT_EQ(read->key, "photos/café.jpg");
+    auto source = spool.open(kId);
+    ASSERT_TRUE(source.has_value());
+    EXPECT_EQ(read_all(**source), "some bytes");
+    auto held = spool.recover();
+    ASSERT_TRUE(held.has_value());
+    EXPECT_EQ(held->size(), 1u);
+    ASSERT_TRUE(spool.remove(kId).has_value());
+    EXPECT_TRUE(files_in(spool_dir()).empty());
+  }
+}
+
+TEST_F(DiskSpoolTest, CommitWithTheManifestOfAnotherUploadFailsAndLeavesNothing) {
+  auto spool = open_spool();
+  auto writer = spool->create(kId, 1 << 20);
+  ASSERT_TRUE(writer.has_value());
+  ASSERT_TRUE((*writer)->write(bytes_of("some bytes")).has_value());
+  EXPECT_EQ(
+      error_code((*writer)->commit_with_manifest(manifest_for("0191d2f0a1b2ffffeeeeddddcccc0000"))),
+      ErrorCode::kInvalidArgument);
+  writer->reset();
+  EXPECT_TRUE(files_in(spool_dir()).empty());
+}
+
 TEST_F(DiskSpoolTest, ManifestAndMarkerFilesOfEarlierVersionsAreStillRead) {
   auto spool = open_spool();
   spool_bytes(*spool, kId, "some bytes");

@@ -29,18 +29,18 @@ std::string pattern(size_t size) {
   return out;
 }
 
-// The DiskSpool, except that write_manifest fails while `fail_manifests` is set.
-class ManifestFailingSpool final : public Spool {
+// The DiskSpool, except that storing an upload (commit_with_manifest) fails while
+// `fail_stores` is set, as on a full disk; the bytes are then discarded.
+class StoreFailingSpool final : public Spool {
  public:
-  explicit ManifestFailingSpool(Spool& inner) : inner_(inner) {}
+  explicit StoreFailingSpool(Spool& inner) : inner_(inner) {}
   Result<std::unique_ptr<SpoolWriter>> create(std::string_view upload_id,
                                               uint64_t max_bytes) override {
-    return inner_.create(upload_id, max_bytes);
+    auto writer = inner_.create(upload_id, max_bytes);
+    if (!writer) return writer;
+    return std::unique_ptr<SpoolWriter>(new Writer(std::move(*writer), fail_stores));
   }
   Status write_manifest(const SpoolManifest& manifest) override {
-    if (fail_manifests.load()) {
-      return fail(Error::permanent(ErrorCode::kResourceExhausted, "no space left on device"));
-    }
     return inner_.write_manifest(manifest);
   }
   Status mark_published(std::string_view upload_id) override {
@@ -57,9 +57,31 @@ class ManifestFailingSpool final : public Spool {
   Result<std::vector<SpoolManifest>> list() const override { return inner_.list(); }
   SpoolUsage usage() const override { return inner_.usage(); }
 
-  std::atomic<bool> fail_manifests{false};
+  std::atomic<bool> fail_stores{false};
 
  private:
+  class Writer final : public SpoolWriter {
+   public:
+    Writer(std::unique_ptr<SpoolWriter> inner, const std::atomic<bool>& fail)
+        : inner_(std::move(inner)), fail_(fail) {}
+    Status append(std::span<const std::byte> data) override { return inner_->append(data); }
+    void hash(std::span<const std::byte> data) override { inner_->hash(data); }
+    uint64_t bytes_written() const override { return inner_->bytes_written(); }
+    SpooledFile digest() override { return inner_->digest(); }
+    Result<SpooledFile> commit() override { return inner_->commit(); }
+    Status commit_with_manifest(const SpoolManifest& manifest) override {
+      if (fail_.load()) {
+        inner_.reset();  // uncommitted: its partial file goes
+        return fail(Error::permanent(ErrorCode::kResourceExhausted, "no space left on device"));
+      }
+      return inner_->commit_with_manifest(manifest);
+    }
+
+   private:
+    std::unique_ptr<SpoolWriter> inner_;
+    const std::atomic<bool>& fail_;
+  };
+
   Spool& inner_;
 };
 
@@ -220,14 +242,14 @@ TEST_F(IngestServiceTest, StatusSinkFailureAnswers503AndPublishesNoJob) {
 // all, the upload is refused, `failed` follows `queued` on the status topic, no job exists
 // and nothing stays in the spool.
 TEST_F(IngestServiceTest, StoreFailureAfterQueuedIsRefusedAsFailedWithoutAJob) {
-  ManifestFailingSpool* failing = nullptr;
+  StoreFailingSpool* failing = nullptr;
   wrap_spool_ = [&failing](DiskSpool& spool) {
-    auto wrapped = std::make_unique<ManifestFailingSpool>(spool);
+    auto wrapped = std::make_unique<StoreFailingSpool>(spool);
     failing = wrapped.get();
     return wrapped;
   };
   start();
-  failing->fail_manifests = true;
+  failing->fail_stores = true;
   const auto response = put("a.txt", "bytes");
   EXPECT_EQ(response.status, 507) << response.body;
   EXPECT_EQ(jobs_.calls(), 0);
@@ -243,7 +265,7 @@ TEST_F(IngestServiceTest, StoreFailureAfterQueuedIsRefusedAsFailedWithoutAJob) {
   EXPECT_NE(events[1].reason.find("no space left on device"), std::string::npos)
       << events[1].reason;
 
-  failing->fail_manifests = false;
+  failing->fail_stores = false;
   EXPECT_FALSE(accept("b.txt", "bytes").empty());
   EXPECT_EQ(jobs_.jobs().size(), 1u);
 }

@@ -70,6 +70,7 @@ class RecordingWriter final : public SpoolWriter {
   uint64_t bytes_written() const override { return written_; }
   SpooledFile digest() override { return SpooledFile{written_, ""}; }
   Result<SpooledFile> commit() override { return digest(); }
+  Status commit_with_manifest(const SpoolManifest&) override { return {}; }
 
  private:
   std::shared_ptr<WriterLog> log_;
