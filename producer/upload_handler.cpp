@@ -163,8 +163,8 @@ asio::awaitable<HttpResponse> IngestService::put_file(HttpRequest& request, Body
   manifest.size = received.size;
   manifest.sha256 = received.sha256;
 
-  // The bytes and manifest become durable (three fsyncs) while Kafka confirms `queued`; the
-  // job, the only message a worker acts on, still waits for both.
+  // The bytes and manifest become durable (an fsync of the file, one of its directory) while
+  // Kafka confirms `queued`; the job, the only message a worker acts on, still waits for both.
   const auto publish_started = clock_.steady_now();
   const Deadline deadline = publish_started + options_.publish_timeout;
   auto outcome = co_await run_blocking_both(
