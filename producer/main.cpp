@@ -52,7 +52,8 @@ int main(int argc, char** argv) {
   // Each of the two messages of an upload (`queued`, then the job) gets half the publish
   // timeout from librdkafka, so both outcomes are known within kafka.publish_timeout: a 503
   // never leaves a job behind that Kafka accepts later.
-  auto producer = kafka::KafkaProducer::create(config->kafka.settings, config->publish_timeout / 2);
+  auto producer = kafka::KafkaProducer::create(config->kafka.settings, config->publish_timeout / 2,
+                                               kafka::Linger::kNone);
   if (!producer) return fatal(producer.error());
   if (auto ready = (*producer)->prepare({config->kafka.topics.jobs, config->kafka.topics.status},
                                         std::chrono::seconds(10));

@@ -113,7 +113,8 @@ int run_enqueue(const std::vector<std::string>& args) {
   }
   auto config = load_or_complain(false);
   if (!config) return 2;
-  auto producer = kafka::KafkaProducer::create(config->kafka.settings, config->publish_timeout);
+  auto producer = kafka::KafkaProducer::create(config->kafka.settings, config->publish_timeout,
+                                               kafka::Linger::kBatch);
   if (!producer) {
     std::fprintf(stderr, "upfleetctl: %s\n", producer.error().message.c_str());
     return 1;

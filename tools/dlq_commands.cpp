@@ -99,7 +99,8 @@ int replay(const BackendConfig& config, const std::vector<DeadLetterRecord>& rec
                  "usage: upfleetctl dlq replay (--all | --id UPLOAD_ID... | --offset P:O...)\n");
     return 2;
   }
-  auto producer = kafka::KafkaProducer::create(config.kafka.settings, config.publish_timeout);
+  auto producer = kafka::KafkaProducer::create(config.kafka.settings, config.publish_timeout,
+                                               kafka::Linger::kBatch);
   if (!producer) {
     std::fprintf(stderr, "upfleetctl: %s\n", producer.error().message.c_str());
     return 1;

@@ -73,7 +73,8 @@ int main(int argc, char** argv) {
   http::CurlTransport spool_transport(config->spool_transport);
   DefaultSourceOpener sources(spool_transport, config->spool_token);
 
-  auto producer = kafka::KafkaProducer::create(config->kafka.settings, config->publish_timeout);
+  auto producer = kafka::KafkaProducer::create(config->kafka.settings, config->publish_timeout,
+                                               kafka::Linger::kBatch);
   if (!producer) return fatal(producer.error());
   if (auto ready =
           (*producer)->prepare({config->kafka.topics.status, config->kafka.topics.dead_letters},

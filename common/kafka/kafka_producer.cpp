@@ -46,19 +46,17 @@ void on_error(rd_kafka_t* handle, int code, const char* reason, void* opaque) {
 }  // namespace
 
 Result<std::unique_ptr<KafkaProducer>> KafkaProducer::create(
-    const KafkaSettings& settings, std::chrono::milliseconds delivery_timeout) {
+    const KafkaSettings& settings, std::chrono::milliseconds delivery_timeout, Linger linger) {
   // Required: no duplicates or reordering on retries, nothing acknowledged before every
   // in-sync replica has it, keys placed like the Java clients do, and the delivery deadline
-  // from kafka.publish_timeout. Tunable: callers wait for each delivery, so no linger: what
-  // arrives while a request is in flight is batched anyway, and waiting 1 ms before each
-  // send made every upload at one client wait 1.5 ms more for its two acknowledgements
-  // (bench/RESULTS.md).
+  // from kafka.publish_timeout. Tunable: linger.ms by the caller's role (Linger); what
+  // arrives while a request is in flight is batched even without it.
   auto conf = make_conf(settings,
                         {{"enable.idempotence", "true"},
                          {"acks", "all"},
                          {"partitioner", "murmur2_random"},
                          {"message.timeout.ms", std::to_string(delivery_timeout.count())}},
-                        {{"linger.ms", "0"},
+                        {{"linger.ms", linger == Linger::kNone ? "0" : "5"},
                          {"socket.connection.setup.timeout.ms",
                           std::to_string(std::max<int64_t>(1000, delivery_timeout.count()))}});
   if (!conf) return fail(conf.error());

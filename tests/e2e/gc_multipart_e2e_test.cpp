@@ -29,8 +29,8 @@ TEST(GcMultipartTest, AbortsStaleUploadsAndKeepsLiveOnes) {
 
   // The live one is named by a recent `uploading` event on the status topic.
   const kafka::Topics topics = create_test_topics(env.kafka_brokers);
-  auto producer =
-      kafka::KafkaProducer::create({env.kafka_brokers, "gc-test", {}}, std::chrono::seconds(10));
+  auto producer = kafka::KafkaProducer::create({env.kafka_brokers, "gc-test", {}},
+                                               std::chrono::seconds(10), kafka::Linger::kNone);
   ASSERT_TRUE(producer);
   kafka::KafkaStatusSink statuses(**producer, topics.status);
   StatusEvent uploading;

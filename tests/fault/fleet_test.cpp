@@ -56,8 +56,8 @@ std::vector<PlannedJob> plan_jobs(const std::filesystem::path& dir, const std::s
 // Publishes in order (one thread: per-key order in the topic is the plan's order).
 bool publish_all(const ServicesEnv& env, const std::string& topic,
                  const std::vector<PlannedJob>& jobs, size_t from, size_t to) {
-  auto producer =
-      kafka::KafkaProducer::create({env.kafka_brokers, "fleet-test", {}}, std::chrono::seconds(30));
+  auto producer = kafka::KafkaProducer::create({env.kafka_brokers, "fleet-test", {}},
+                                               std::chrono::seconds(30), kafka::Linger::kNone);
   if (!producer) return false;
   kafka::KafkaJobPublisher publisher(**producer, topic);
   for (size_t i = from; i < to && i < jobs.size(); ++i) {
@@ -190,7 +190,7 @@ TEST_F(FleetTest, PoisonAndFailingJobsGoToTheDeadLetterTopicAndReplayWorks) {
   ASSERT_TRUE(pipeline_->start_worker());
 
   auto producer = kafka::KafkaProducer::create({env_.kafka_brokers, "fleet-test", {}},
-                                               std::chrono::seconds(30));
+                                               std::chrono::seconds(30), kafka::Linger::kNone);
   ASSERT_TRUE(producer);
   ASSERT_TRUE((*producer)->produce(pipeline_->topics().jobs, "poison", "{not json", {}));
   // A job whose file does not exist yet fails (permanently) until the file appears.
