@@ -113,8 +113,13 @@ int run_enqueue(const std::vector<std::string>& args) {
   }
   auto config = load_or_complain(false);
   if (!config) return 2;
-  auto producer = kafka::KafkaProducer::create(config->kafka.settings, config->publish_timeout,
-                                               kafka::Linger::kBatch);
+  // With --key every file is a new version of one object: they must reach the topic in the
+  // order given, so one thread publishes them one after the other (and lingering would only
+  // delay each); otherwise many threads publish at once and their jobs share requests.
+  const bool in_order = parsed->flags.contains("key");
+  auto producer =
+      kafka::KafkaProducer::create(config->kafka.settings, config->publish_timeout,
+                                   in_order ? kafka::Linger::kNone : kafka::Linger::kBatch);
   if (!producer) {
     std::fprintf(stderr, "upfleetctl: %s\n", producer.error().message.c_str());
     return 1;
@@ -129,9 +134,7 @@ int run_enqueue(const std::vector<std::string>& args) {
   EnqueueOutcomes outcomes(files.size());
   std::atomic<size_t> next{0};
   std::vector<std::jthread> pool;
-  // With --key every file is a new version of one object: they must reach the topic in the
-  // order given, so one thread publishes them one after the other.
-  const size_t threads = parsed->flags.contains("key") ? 1 : kEnqueueThreads;
+  const size_t threads = in_order ? 1 : kEnqueueThreads;
   for (size_t t = 0; t < std::min(threads, files.size()); ++t) {
     pool.emplace_back([&] {
       for (size_t i = next++; i < files.size(); i = next++) {

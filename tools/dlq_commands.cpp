@@ -99,8 +99,9 @@ int replay(const BackendConfig& config, const std::vector<DeadLetterRecord>& rec
                  "usage: upfleetctl dlq replay (--all | --id UPLOAD_ID... | --offset P:O...)\n");
     return 2;
   }
+  // One message at a time, each waited for: lingering would only delay every one of them.
   auto producer = kafka::KafkaProducer::create(config.kafka.settings, config.publish_timeout,
-                                               kafka::Linger::kBatch);
+                                               kafka::Linger::kNone);
   if (!producer) {
     std::fprintf(stderr, "upfleetctl: %s\n", producer.error().message.c_str());
     return 1;
